@@ -1,0 +1,67 @@
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmengine.dataset import BaseDataset
+
+from mmssl.registry import DATASETS
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+
+
+@DATASETS.register_module()
+class ImageFolder(BaseDataset):
+    """Unlabeled images from a folder: ImageNet's class-folder layout or a flat folder.
+
+    Samples give ``img_path`` only; a pipeline decodes them (``LoadImageFromFile``).
+    Without ``ann_file`` the folder is scanned recursively (links followed) for the
+    given extensions, in sorted order; with ``ann_file``, a text file whose lines start
+    with a path relative to ``data_root`` (mmpretrain's ``meta/train.txt`` works), no scan
+    is made.
+
+    Args:
+        data_root: the folder of images, e.g. ``data/imagenet/train``.
+        ann_file: optional list of images, relative to ``data_root``.
+        extensions: the file endings counted as images (case-insensitive).
+        pipeline, indices, test_mode, lazy_init: as mmengine's ``BaseDataset``.
+
+    Raises:
+        FileNotFoundError: the folder does not exist, or holds no image.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 ann_file: str = '',
+                 extensions: Sequence[str] = IMG_EXTENSIONS,
+                 pipeline: Sequence = (),
+                 indices: Optional[int | Sequence[int]] = None,
+                 test_mode: bool = False,
+                 lazy_init: bool = False) -> None:
+        self.extensions = tuple(ext.lower() for ext in extensions)
+        super().__init__(ann_file=ann_file, data_root=data_root, pipeline=list(pipeline),
+                         indices=indices, test_mode=test_mode, lazy_init=lazy_init)
+
+    def _scan(self) -> list[str]:
+        found = []
+        for folder, dirs, files in os.walk(self.data_root, followlinks=True):
+            dirs.sort()
+            found += [osp.join(folder, name) for name in sorted(files)
+                      if name.lower().endswith(self.extensions)]
+        return found
+
+    def _listed(self) -> list[str]:
+        with open(self.ann_file) as f:
+            rel = [line.split()[0] for line in f if line.strip()]
+        return [osp.join(self.data_root, path) for path in rel]
+
+    def load_data_list(self) -> list[dict]:
+        if not osp.isdir(self.data_root):
+            raise FileNotFoundError(f'ImageFolder: data_root {self.data_root!r} is not a folder')
+        if self.ann_file and not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'ImageFolder: ann_file {self.ann_file!r} not found')
+        paths = self._listed() if self.ann_file else self._scan()
+        if not paths:
+            source = self.ann_file or self.data_root
+            raise FileNotFoundError(
+                f'ImageFolder: no images with extensions {self.extensions} in {source!r}')
+        return [dict(img_path=path) for path in paths]

@@ -1,0 +1,3 @@
+from .loading import ImageDecodeError, LoadImageFromFile
+
+__all__ = ['ImageDecodeError', 'LoadImageFromFile']

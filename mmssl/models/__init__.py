@@ -1,0 +1,10 @@
+"""Algorithms, heads, losses, memories and the data preprocessor of mmssl.
+
+Necks (``LinearNeck``, ``MoCoV2Neck``, ``NonLinearNeck``) and backbones (``ResNet``,
+``VisionTransformer``) come from mmpretrain through the registry.
+"""
+from .algorithms import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .memories import *  # noqa: F401,F403

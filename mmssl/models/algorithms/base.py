@@ -1,0 +1,133 @@
+from abc import ABCMeta, abstractmethod
+from typing import Any, Optional, Sequence, Union
+
+import torch
+from mmengine.model import BaseModel
+from mmpretrain.structures import DataSample
+from torch import Tensor, nn
+
+from mmssl.registry import MODELS
+
+ModuleCfg = Union[dict, nn.Module]
+
+
+def build_module(cfg: Optional[ModuleCfg]) -> Optional[nn.Module]:
+    """A module from a config dict (through the registry), or the module itself."""
+    if cfg is None or isinstance(cfg, nn.Module):
+        return cfg
+    return MODELS.build(cfg)
+
+
+def pool_features(feat: Tensor) -> Tensor:
+    """(N, C) global features from a backbone output.
+
+    (N, C, H, W) maps are average-pooled, (N, L, C) token sequences averaged over
+    tokens, (N, C) vectors returned as they are.
+    """
+    if feat.ndim == 4:
+        return feat.mean(dim=(2, 3))
+    if feat.ndim == 3:
+        return feat.mean(dim=1)
+    if feat.ndim == 2:
+        return feat
+    raise ValueError(f'cannot pool a backbone output of shape {tuple(feat.shape)}')
+
+
+class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
+    """The base of every mmssl algorithm (STYLE.md habit 1).
+
+    Builds ``backbone``, ``neck`` and ``head`` from config dicts (or takes modules),
+    and gives every algorithm the three modes of mmengine's ``forward``:
+
+    - ``'loss'``: :meth:`loss`, a dict of losses, for training;
+    - ``'predict'``: :meth:`predict`, data samples carrying the pooled backbone feature
+      of their image in ``feat`` (what kNN and linear evaluations read);
+    - ``'tensor'``: :meth:`extract_feat`, the backbone's raw outputs.
+
+    Args:
+        backbone: the backbone, e.g. ``dict(type='ResNet', depth=50)`` from mmpretrain.
+        neck: the projection neck, if any.
+        head: the loss head, if any.
+        data_preprocessor: defaults to :class:`SelfSupDataPreprocessor`.
+        channels_last: keep the conv weights in channels-last memory format, which
+            PyTorch's CPU (oneDNN) and GPU convolution kernels run faster on.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: ModuleCfg,
+                 neck: Optional[ModuleCfg] = None,
+                 head: Optional[ModuleCfg] = None,
+                 data_preprocessor: Optional[ModuleCfg] = None,
+                 channels_last: bool = False,
+                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+        if data_preprocessor is None or isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor or {})
+            data_preprocessor.setdefault('type', 'SelfSupDataPreprocessor')
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = build_module(backbone)
+        self.neck = build_module(neck)
+        self.head = build_module(head)
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def forward(self,
+                inputs: Union[Tensor, list[Tensor]],
+                data_samples: Optional[list[DataSample]] = None,
+                mode: str = 'tensor') -> Any:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(self._single_view(inputs))
+        raise ValueError(f"unknown forward mode {mode!r}; use 'loss', 'predict' or 'tensor'")
+
+    def extract_feat(self, inputs: Tensor) -> tuple[Tensor, ...]:
+        """The backbone's outputs for a batch (N, C, H, W)."""
+        return self.backbone(inputs)
+
+    def project(self, x: Tensor) -> Tensor:
+        """(N, D) the projection of a batch (N, C, H, W): ``neck(backbone(x))``."""
+        return self._project(self.backbone, self.neck, x)
+
+    @staticmethod
+    def _project(backbone: nn.Module, neck: Optional[nn.Module], x: Tensor) -> Tensor:
+        feats = backbone(x)
+        return neck(feats)[0] if neck is not None else pool_features(feats[-1])
+
+    @torch.no_grad()
+    def predict(self, inputs: Union[Tensor, list[Tensor]],
+                data_samples: Optional[list[DataSample]] = None) -> list[DataSample]:
+        """Data samples with ``feat`` (C,), the pooled last backbone output of each image."""
+        feats = pool_features(self.extract_feat(self._single_view(inputs))[-1])
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(feats.shape[0])]
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'feat', field_type='data')
+        return data_samples
+
+    @abstractmethod
+    def loss(self, inputs: list[Tensor],
+             data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
+        """The training losses for a batch of views: a dict of scalar tensors."""
+
+    @staticmethod
+    def split_views(inputs: Union[Tensor, Sequence[Tensor]], num_views: int) -> list[Tensor]:
+        """The ``num_views`` view batches (N, C, H, W) of ``inputs``, in pipeline order.
+
+        Raises:
+            ValueError: if ``inputs`` does not hold exactly ``num_views`` views.
+        """
+        views = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if len(views) != num_views:
+            raise ValueError(
+                f'this algorithm needs {num_views} views per image, got {len(views)}; '
+                f"check the dataset pipeline's MultiView num_views")
+        return views
+
+    @classmethod
+    def _single_view(cls, inputs: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        return cls.split_views(inputs, 1)[0]

@@ -1,0 +1,86 @@
+from typing import Optional, Sequence, Union
+
+import torch
+from mmengine.model import BaseDataPreprocessor
+from torch import Tensor, nn
+
+from mmssl.registry import MODELS
+
+
+@MODELS.register_module()
+class SelfSupDataPreprocessor(BaseDataPreprocessor):
+    """Moves the views of a batch to the model's device, then normalises them there.
+
+    The dataloader collates (``default_collate``) what ``PackInputs`` packed: a batch
+    tensor (N, C, H, W) uint8 for one view, or a list of V such batches for V views
+    (``MultiView``). Transfer happens in uint8 (a quarter of float32's bytes), the
+    conversion and normalisation on the device.
+
+    With ``device_views`` the views are made here instead, on the device: the pipeline
+    packs one decoded image per sample, and in training each of ``num_views`` views is a
+    fresh draw of ``transforms`` (batched ops such as ``BatchRandomResizedCrop``, applied
+    to the whole batch at once, values in [0, 255]) before normalisation. Outside
+    training the single batch is only normalised.
+
+    Args:
+        mean, std: per-channel values, in the channel order of the output.
+        to_rgb: reverse the channel order first (images decoded by OpenCV are BGR).
+        num_views: the number of views a training batch must hold (checked when set) or,
+            with ``device_views``, the number of views to make (required then).
+        device_views: configs of the batched view transforms, in order.
+    """
+
+    def __init__(self,
+                 mean: Sequence[float] = (123.675, 116.28, 103.53),
+                 std: Sequence[float] = (58.395, 57.12, 57.375),
+                 to_rgb: bool = True,
+                 num_views: Optional[int] = None,
+                 device_views: Optional[Sequence[dict]] = None) -> None:
+        super().__init__()
+        if len(mean) != len(std):
+            raise ValueError(f'mean {tuple(mean)} and std {tuple(std)} differ in length')
+        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1),
+                             persistent=False)
+        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1),
+                             persistent=False)
+        self.to_rgb = to_rgb
+        self.num_views = num_views
+        self.view_transforms: Optional[nn.Sequential] = None
+        if device_views is not None:
+            if not num_views:
+                raise ValueError('SelfSupDataPreprocessor: device_views needs num_views, '
+                                 'the number of views to make')
+            self.view_transforms = nn.Sequential(*[MODELS.build(t) for t in device_views])
+
+    def normalize(self, batch: Tensor) -> Tensor:
+        """(N, C, H, W) uint8 or float on the device -> normalised float32."""
+        if batch.ndim != 4 or batch.shape[1] != self.mean.shape[0]:
+            raise ValueError(f'expected image batches (N, {self.mean.shape[0]}, H, W), '
+                             f'got {tuple(batch.shape)}')
+        if self.to_rgb:
+            batch = batch.flip(1)
+        return (batch.float() - self.mean) / self.std
+
+    def make_views(self, batch: Tensor) -> list[Tensor]:
+        """(N, C, H, W) uint8 -> ``num_views`` augmented, normalised views."""
+        if not isinstance(batch, Tensor):
+            raise ValueError('SelfSupDataPreprocessor with device_views expects one image per '
+                             f'sample from the pipeline, got a list of {len(batch)} views; '
+                             'drop MultiView from the pipeline')
+        batch = batch.float()
+        # The view transforms treat all channels alike, so normalize's channel flip may follow.
+        return [self.normalize(self.view_transforms(batch)) for _ in range(self.num_views)]
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs: Union[Tensor, list[Tensor]] = data['inputs']
+        if training and self.view_transforms is not None:
+            views = self.make_views(inputs)
+        elif isinstance(inputs, Tensor):
+            views = self.normalize(inputs)
+        else:
+            if training and self.num_views is not None and len(inputs) != self.num_views:
+                raise ValueError(f'the data preprocessor expects {self.num_views} views per '
+                                 f'image, the pipeline gave {len(inputs)}')
+            views = [self.normalize(view) for view in inputs]
+        return dict(inputs=views, data_samples=data.get('data_samples'))

@@ -1,0 +1,3 @@
+from .contrastive_heads import InfoNCEHead, NTXentHead
+
+__all__ = ['InfoNCEHead', 'NTXentHead']

@@ -1,0 +1,60 @@
+"""Heads that wrap the pure contrastive losses with their distributed bookkeeping."""
+import torch
+from torch import Tensor, nn
+
+from mmssl.models.losses import info_nce, nt_xent
+from mmssl.registry import MODELS
+from mmssl.utils.dist import gather_with_grad, get_rank
+
+
+@MODELS.register_module()
+class InfoNCEHead(nn.Module):
+    """InfoNCE of queries against their positive keys and a shared set of negatives.
+
+    Args:
+        temperature: τ (0.07 for MoCo v1, 0.2 for MoCo v2).
+    """
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        self.temperature = temperature
+
+    def loss(self, query: Tensor, positive: Tensor, negatives: Tensor) -> Tensor:
+        """query, positive: (N, D); negatives: (K, D); all L2-normalised."""
+        return info_nce(query, positive, negatives, self.temperature)
+
+    def extra_repr(self) -> str:
+        return f'temperature={self.temperature}'
+
+
+@MODELS.register_module()
+class NTXentHead(nn.Module):
+    """NT-Xent over the 2B views of the global batch (SimCLR).
+
+    Each rank computes the loss of its own 2n views against all 2B views gathered from
+    every rank with :func:`gather_with_grad`, whose backward returns to each rank the
+    gradient that all ranks computed for its views. With DDP averaging the parameter
+    gradients over ranks, training matches one process holding the whole batch.
+
+    Args:
+        temperature: τ (0.1 in SimCLR; 0.5 for small batches).
+    """
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        self.temperature = temperature
+
+    def loss(self, z_a: Tensor, z_b: Tensor) -> Tensor:
+        """z_a, z_b: (n, D) L2-normalised projections of two views of this rank's images."""
+        n = z_a.shape[0]
+        all_a, all_b = gather_with_grad(z_a), gather_with_grad(z_b)
+        total = all_a.shape[0]
+        keys = torch.cat([all_a, all_b])  # (2B, D): view a of every image, then view b
+        local = torch.arange(n, device=z_a.device) + get_rank() * n
+        self_index = torch.cat([local, local + total])
+        positive_index = torch.cat([local + total, local])
+        query = torch.cat([z_a, z_b])
+        return nt_xent(query, keys, positive_index, self_index, self.temperature)
+
+    def extra_repr(self) -> str:
+        return f'temperature={self.temperature}'

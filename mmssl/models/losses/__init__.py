@@ -1,0 +1,3 @@
+from .contrastive import info_nce, nt_xent
+
+__all__ = ['info_nce', 'nt_xent']

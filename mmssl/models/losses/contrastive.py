@@ -1,0 +1,54 @@
+"""Contrastive losses as pure functions of tensors (STYLE.md habit 5).
+
+Both are the cross-entropy of similarity logits divided by a temperature, with the
+positive as the target class; they differ only in where the negatives come from.
+"""
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def info_nce(query: Tensor, positive: Tensor, negatives: Tensor,
+             temperature: float) -> Tensor:
+    """InfoNCE over one positive per query and K negatives shared by all queries (MoCo).
+
+    ``L = -log( exp(q·k+/τ) / (exp(q·k+/τ) + Σ_i exp(q·k_i/τ)) )``, averaged over queries.
+
+    Args:
+        query, positive: (N, D), L2-normalised.
+        negatives: (K, D), L2-normalised.
+        temperature: τ.
+
+    Returns:
+        Scalar mean loss; the logits are ``[q·k+, q·k_1..K] / τ`` with target 0.
+    """
+    pos = (query * positive).sum(dim=1, keepdim=True)
+    neg = query @ negatives.t()
+    logits = torch.cat([pos, neg], dim=1) / temperature
+    target = torch.zeros(query.shape[0], dtype=torch.long, device=query.device)
+    return F.cross_entropy(logits, target)
+
+
+def nt_xent(query: Tensor, keys: Tensor, positive_index: Tensor, self_index: Tensor,
+            temperature: float) -> Tensor:
+    """NT-Xent (SimCLR) for queries that are themselves among the keys.
+
+    ``ℓ(i, j) = -log( exp(s_ij/τ) / Σ_{k≠i} exp(s_ik/τ) )``, s the dot product of
+    L2-normalised vectors (cosine), averaged over the queries.
+
+    Args:
+        query: (M, D) L2-normalised views whose loss this call computes.
+        keys: (K, D) L2-normalised views of the whole (global) batch, queries included.
+        positive_index: (M,) the index in ``keys`` of each query's positive j.
+        self_index: (M,) the index in ``keys`` of each query itself, left out of the sum.
+        temperature: τ.
+
+    Returns:
+        Scalar mean loss.
+    """
+    logits = query @ keys.t()
+    rows = torch.arange(query.shape[0], device=query.device)
+    logits = logits.index_put((rows, self_index),
+                              torch.tensor(float('-inf'), dtype=logits.dtype,
+                                           device=logits.device))
+    return F.cross_entropy(logits / temperature, positive_index)

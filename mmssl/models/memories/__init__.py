@@ -1,0 +1,3 @@
+from .negative_queue import NegativeQueue
+
+__all__ = ['NegativeQueue']

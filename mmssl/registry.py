@@ -1,0 +1,59 @@
+"""Registries of mmssl, in the ``mmssl`` scope.
+
+Each registry is a child of mmpretrain's registry of the same kind, which is itself a
+child of mmengine's root registry. A ``type=`` name is looked up in mmssl first, then in
+mmpretrain (backbones such as ``ResNet`` and ``VisionTransformer``, necks, transforms,
+``LARS``), then in mmengine. Other scopes are reached with a prefix, for example
+``type='mmdet.ResNet'``. This module imports only registries: it is the bottom layer.
+"""
+from mmengine.registry import Registry
+from mmpretrain import registry as mmpretrain_registry
+
+__all__ = [
+    'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS',
+    'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS',
+    'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
+    'TASK_UTILS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
+]
+
+_ENGINE = ['mmpretrain.engine', 'mmssl.engine']
+_DATA = ['mmpretrain.datasets', 'mmssl.datasets']
+_MODELS = ['mmpretrain.models', 'mmssl.models']
+_EVAL = ['mmpretrain.evaluation', 'mmssl.evaluation']
+
+
+def _child(name: str, locations: list[str]) -> Registry:
+    """A registry in the ``mmssl`` scope under mmpretrain's registry of the same kind.
+
+    ``locations`` lists the modules imported the first time the registry is used, so a
+    name registered there is found without importing it by hand. mmpretrain's modules
+    come first: mmengine does not import a parent's locations when it searches it.
+    """
+    parent = getattr(mmpretrain_registry, name)
+    return Registry(parent.name, parent=parent, scope='mmssl', locations=locations)
+
+
+RUNNERS = _child('RUNNERS', _ENGINE)
+RUNNER_CONSTRUCTORS = _child('RUNNER_CONSTRUCTORS', _ENGINE)
+LOOPS = _child('LOOPS', _ENGINE)
+HOOKS = _child('HOOKS', _ENGINE)
+LOG_PROCESSORS = _child('LOG_PROCESSORS', _ENGINE)
+OPTIMIZERS = _child('OPTIMIZERS', _ENGINE)
+OPTIM_WRAPPERS = _child('OPTIM_WRAPPERS', _ENGINE)
+OPTIM_WRAPPER_CONSTRUCTORS = _child('OPTIM_WRAPPER_CONSTRUCTORS', _ENGINE)
+PARAM_SCHEDULERS = _child('PARAM_SCHEDULERS', _ENGINE)
+
+DATASETS = _child('DATASETS', _DATA)
+DATA_SAMPLERS = _child('DATA_SAMPLERS', _DATA)
+TRANSFORMS = _child('TRANSFORMS', _DATA)
+
+MODELS = _child('MODELS', _MODELS)
+MODEL_WRAPPERS = _child('MODEL_WRAPPERS', _MODELS)
+WEIGHT_INITIALIZERS = _child('WEIGHT_INITIALIZERS', _MODELS)
+TASK_UTILS = _child('TASK_UTILS', _MODELS)
+
+METRICS = _child('METRICS', _EVAL)
+EVALUATORS = _child('EVALUATORS', _EVAL)
+
+VISUALIZERS = _child('VISUALIZERS', ['mmpretrain.visualization'])
+VISBACKENDS = _child('VISBACKENDS', ['mmpretrain.visualization'])
