@@ -1,0 +1,63 @@
+"""Helpers the tests share: tiny real models and inputs, and where the demo data lives."""
+import os.path as osp
+import uuid
+
+import torch
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist'
+
+
+def resnet18(**kwargs) -> dict:
+    """mmpretrain's ResNet-18 with BN, last stage only (512 channels)."""
+    return dict(type='ResNet', depth=18, out_indices=(3,), norm_cfg=dict(type='BN'), **kwargs)
+
+
+def image_views(batch: int, size: int = 32, num_views: int = 2, seed: int = 0) -> list:
+    """Fixed random normalised views (batch, 3, size, size)."""
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randn(batch, 3, size, size, generator=gen) for _ in range(num_views)]
+
+
+DEMO_CONFIG = osp.join(REPO_ROOT, 'configs/mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py')
+# Two views without randomness (identity, horizontal flip), made on the CPU instead of by the
+# data preprocessor: runs are bitwise repeatable.
+DETERMINISTIC_PIPELINE = [
+    dict(type='MultiView', num_views=[1, 1],
+         transforms=[[], [dict(type='RandomFlip', prob=1.0)]]),
+    dict(type='PackInputs'),
+]
+
+
+def tiny_run_overrides(work_dir: str, images: int = 32, batch: int = 8, epochs: int = 1,
+                       deterministic: bool = False) -> dict:
+    """Config overrides that shrink the MoCo v2 demo config to a few CPU seconds."""
+    dataset = dict(indices=images)
+    overrides = {}
+    if deterministic:
+        dataset['pipeline'] = DETERMINISTIC_PIPELINE
+        overrides['data_preprocessor'] = dict(device_views=None)
+    return dict(
+        overrides,
+        work_dir=work_dir,
+        # mmengine keeps one visualizer per experiment name (default: the start second), so
+        # two runners started within a second in one process would share a log directory.
+        experiment_name=f'test-{uuid.uuid4().hex[:12]}',
+        train_dataloader=dict(dataset=dataset, batch_size=batch, num_workers=0,
+                              persistent_workers=False),
+        model=dict(queue_len=64, bn_splits=1),
+        train_cfg=dict(max_epochs=epochs),
+        param_scheduler=[dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True, begin=0,
+                              end=epochs, convert_to_iter_based=True)],
+        custom_hooks=[dict(type='MomentumUpdateHook')],
+        default_hooks=dict(logger=dict(interval=1),
+                           checkpoint=dict(interval=1, max_keep_ckpts=2)),
+        log_level='WARNING')
+
+
+def write_config(path: str, base: str, overrides: dict) -> str:
+    """A config file at ``path`` that inherits ``base`` and sets ``overrides``."""
+    lines = [f'_base_ = {base!r}'] + [f'{key} = {value!r}' for key, value in overrides.items()]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path

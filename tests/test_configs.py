@@ -1,0 +1,79 @@
+"""Every config under configs/ and projects/ builds, and its name tells its numbers."""
+import glob
+import os.path as osp
+import re
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.registry import init_default_scope
+
+from mmssl.registry import DATASETS, HOOKS, MODELS
+from tests._helpers import REPO_ROOT
+
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    + glob.glob(osp.join(REPO_ROOT, 'projects', '*', 'configs', '*.py'))
+    if '_base_' not in p)
+NAME = re.compile(r'^(?P<algo>[a-z0-9]+)_(?P<backbone>[a-z0-9-]+)_(?P<gpus>\d+)xb(?P<batch>\d+)'
+                  r'(?P<amp>-amp)?-(?P<schedule>[a-z0-9]+)-(?P<epochs>\d+)e_(?P<data>[a-z0-9]+)$')
+
+
+def _ids(paths):
+    return [osp.relpath(p, REPO_ROOT) for p in paths]
+
+
+def test_the_paper_configs_exist():
+    names = {osp.basename(p) for p in CONFIGS}
+    assert {'mocov1_resnet50_8xb32-steplr-200e_in1k.py', 'mocov2_resnet50_8xb32-coslr-200e_in1k.py',
+            'simclr_resnet50_16xb256-coslr-200e_in1k.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
+def test_name_matches_content(path):
+    match = NAME.match(osp.splitext(osp.basename(path))[0])
+    assert match, f'{path}: name does not follow {{algo}}_{{backbone}}_{{gpus}}xb{{batch}}-...'
+    cfg = Config.fromfile(path)
+    assert cfg.train_dataloader.batch_size == int(match['batch'])
+    assert cfg.train_cfg.max_epochs == int(match['epochs'])
+    assert cfg.auto_scale_lr.base_batch_size == int(match['gpus']) * int(match['batch'])
+    assert (cfg.optim_wrapper.get('type') == 'AmpOptimWrapper') == bool(match['amp'])
+    assert match['algo'].startswith(cfg.model.type.lower())  # mocov2 -> MoCo
+    assert cfg.default_scope == 'mmssl'
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
+
+
+def _jpeg_folder(root):
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        cv2.imwrite(str(root / f'img{i}.jpg'), rng.integers(0, 255, (300, 260, 3), np.uint8))
+    return str(root)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
+def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    if cfg.get('custom_imports'):
+        from mmengine.utils import import_modules_from_strings
+        import_modules_from_strings(**cfg.custom_imports)
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor'):  # as mmengine's Runner does
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
+    assert model.backbone is not None and model.head is not None
+    for hook in cfg.get('custom_hooks', []):
+        assert HOOKS.get(hook['type']) is not None, hook['type']
+
+    dataset_cfg = cfg.train_dataloader.dataset
+    if dataset_cfg.type == 'ImageFolder':  # users bring ImageNet: stand in two real JPEGs
+        dataset_cfg.data_root = _jpeg_folder(tmp_path)
+    dataset = DATASETS.build(dataset_cfg)
+    # Two samples through the collate function and the data preprocessor, as in training:
+    # the views the algorithm receives (made by the pipeline or on the device).
+    batch = default_collate([dataset[0], dataset[1]])
+    views = model.data_preprocessor(batch, training=True)['inputs']
+    assert isinstance(views, list) and len(views) == model.data_preprocessor.num_views
+    assert all(view.ndim == 4 and view.shape[:2] == (2, 3) for view in views)

@@ -1,0 +1,112 @@
+"""Two gloo processes on the CPU against one process holding the whole batch."""
+import pytest
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from mmssl.models.heads import NTXentHead
+from mmssl.utils.dist import batch_shuffle_ddp, batch_unshuffle_ddp, concat_all_gather
+from tests._dist import run_distributed
+
+GLOBAL_BATCH, DIM = 8, 6
+
+
+def _global_batch():
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn(GLOBAL_BATCH, DIM, generator=gen), torch.randn(GLOBAL_BATCH, DIM,
+                                                                      generator=gen)
+
+
+def _model():
+    torch.manual_seed(1)
+    return nn.Sequential(nn.Linear(DIM, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+def _simclr_loss(model, x_a, x_b, head):
+    z = F.normalize(model(torch.cat([x_a, x_b])), dim=1)
+    z_a, z_b = z.chunk(2)
+    return head.loss(z_a, z_b)
+
+
+class _NaiveGather(torch.autograd.Function):
+    """all_gather whose backward keeps only the local slice: drops other ranks' terms."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(out, x)
+        ctx.rank, ctx.n = dist.get_rank(), x.shape[0]
+        return torch.cat(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
+
+
+def _ddp_grads(rank, world_size, naive):
+    import mmssl.models.heads.contrastive_heads as heads
+    if naive:
+        heads.gather_with_grad = _NaiveGather.apply
+    x_a, x_b = _global_batch()
+    n = GLOBAL_BATCH // world_size
+    local = slice(rank * n, (rank + 1) * n)
+    model = DistributedDataParallel(_model())
+    _simclr_loss(model, x_a[local], x_b[local], NTXentHead(0.5)).backward()
+    return [p.grad.clone() for p in model.module.parameters()]
+
+
+def test_gather_with_grad_matches_one_process_with_the_global_batch():
+    x_a, x_b = _global_batch()
+    model = _model()
+    _simclr_loss(model, x_a, x_b, NTXentHead(0.5)).backward()
+    expected = [p.grad for p in model.parameters()]
+
+    for rank_grads in run_distributed(_ddp_grads, 2, False):
+        for got, want in zip(rank_grads, expected):
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+
+    # The check can fail: a gather whose backward drops the other ranks' terms is off.
+    naive = run_distributed(_ddp_grads, 2, True)[0]
+    assert any(not torch.allclose(g, w, rtol=1e-3, atol=1e-5) for g, w in zip(naive, expected))
+
+
+def _moco_queue_and_shuffle(rank, world_size):
+    from mmssl.models import MoCo
+    from mmssl.utils import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)  # same initial weights and queue on both ranks
+    model = MoCo(
+        backbone=dict(type='ResNet', depth=18, out_indices=(3,)),
+        neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=16, out_channels=8),
+        head=dict(type='InfoNCEHead', temperature=0.2), queue_len=16, feat_dim=8)
+    gen = torch.Generator().manual_seed(10 + rank)  # different images on each rank
+    views = [torch.randn(2, 3, 16, 16, generator=gen) for _ in range(2)]
+    model.loss(views)
+
+    x = torch.arange(4.0).view(4, 1) + 100 * rank
+    shuffled, idx_unshuffle = batch_shuffle_ddp(x)
+    return dict(queue=model.queue.keys.clone(), ptr=int(model.queue.ptr),
+                all_shuffled=concat_all_gather(shuffled).flatten(),
+                unshuffled=batch_unshuffle_ddp(shuffled, idx_unshuffle), x=x)
+
+
+@pytest.fixture(scope='module')
+def moco_ranks():
+    return run_distributed(_moco_queue_and_shuffle, 2)
+
+
+def test_keys_enqueued_on_both_ranks_are_identical(moco_ranks):
+    rank0, rank1 = moco_ranks
+    assert torch.equal(rank0['queue'], rank1['queue'])
+    assert rank0['ptr'] == rank1['ptr'] == 4  # 2 keys from each of the 2 ranks
+
+
+def test_shuffle_bn_permutes_the_global_batch_and_unshuffles_exactly(moco_ranks):
+    for rank in moco_ranks:
+        assert torch.equal(rank['unshuffled'], rank['x'])
+    everything = torch.cat([r['x'].flatten() for r in moco_ranks])
+    shuffled = moco_ranks[0]['all_shuffled']
+    assert torch.equal(shuffled.sort().values, everything.sort().values)
+    assert torch.equal(shuffled, moco_ranks[1]['all_shuffled'])  # one permutation for all
