@@ -59,8 +59,8 @@ class BatchRandomResizedCrop(nn.Module):
         # Half-sizes in [-1, 1] units: the full image has half-size 1 in each direction.
         half_w = torch.sqrt(area * aspect).clamp(max=1.0)
         half_h = torch.sqrt(area / aspect).clamp(max=1.0)
-        cx = (torch.rand(n, device=like.device) * 2 - 1) * (1 - half_w)
-        cy = (torch.rand(n, device=like.device) * 2 - 1) * (1 - half_h)
+        cx = _uniform(n, -1, 1, like) * (1 - half_w)
+        cy = _uniform(n, -1, 1, like) * (1 - half_h)
         return torch.stack([cx, cy, half_w, half_h], dim=1)
 
     def forward(self, images: Tensor) -> Tensor:
