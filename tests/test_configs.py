@@ -27,8 +27,23 @@ def _ids(paths):
 
 def test_the_paper_configs_exist():
     names = {osp.basename(p) for p in CONFIGS}
-    assert {'mocov1_resnet50_8xb32-steplr-200e_in1k.py', 'mocov2_resnet50_8xb32-coslr-200e_in1k.py',
-            'simclr_resnet50_16xb256-coslr-200e_in1k.py'} <= names
+    papers = {
+        'mocov1_resnet50_8xb32-steplr-200e_in1k.py', 'mocov2_resnet50_8xb32-coslr-200e_in1k.py',
+        'mocov1_resnet50-membank_8xb32-steplr-200e_in1k.py',
+        'mocov1_resnet50-endtoend_8xb32-steplr-200e_in1k.py',
+        'simclr_resnet50_16xb256-coslr-200e_in1k.py', 'byol_resnet50_16xb256-coslr-200e_in1k.py',
+        'simsiam_resnet50_8xb64-coslr-100e_in1k.py',
+        'barlowtwins_resnet50_8xb256-coslr-1000e_in1k.py',
+        'mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py',
+        'mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py',
+        'swav_resnet50-mcrop2x224-6x96_8xb32-coslr-200e_in1k.py',
+        'densecl_resnet50_8xb32-coslr-200e_in1k.py',
+        'dino_vit-small-p16-mcrop2x224-10x96_8xb64-coslr-100e_in1k.py'}
+    assert papers <= names, papers - names
+    # every algorithm has a Fashion-MNIST demo that runs on a CPU
+    demos = {name.split('_')[0] for name in names if name.endswith('_fmnist.py')}
+    assert {'mocov1', 'mocov2', 'simclr', 'byol', 'simsiam', 'barlowtwins', 'mocov3', 'swav',
+            'densecl', 'dino'} <= demos
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
@@ -77,3 +92,9 @@ def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
     views = model.data_preprocessor(batch, training=True)['inputs']
     assert isinstance(views, list) and len(views) == model.data_preprocessor.num_views
     assert all(view.ndim == 4 and view.shape[:2] == (2, 3) for view in views)
+    # One size for all views, or (multi-crop: model.num_crops = (global, local)) the global
+    # views at one size, then the local views at one smaller size, each at its own size.
+    sizes = [tuple(view.shape[2:]) for view in views]
+    num_global = getattr(model, 'num_crops', (len(views), 0))[0]
+    assert len(set(sizes[:num_global])) == 1 and len(set(sizes[num_global:])) <= 1
+    assert all(local < sizes[0] for local in sizes[num_global:])

@@ -34,7 +34,8 @@ def test_one_channel_option(fashion_mnist_root):
 
 
 def test_missing_folder_names_the_file_and_the_package(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r'train-images-idx3-ubyte.gz.*dataset-fashion-mnist'):
+    with pytest.raises(FileNotFoundError,
+                       match=r'train-images-idx3-ubyte.gz.*dataset-fashion-mnist'):
         FashionMNIST(data_root=str(tmp_path), split='train')
 
 

@@ -1,6 +1,5 @@
 """tools/dist_train.sh with 2 processes on the CPU (gloo), as a user runs it."""
 import os
-import os.path as osp
 import socket
 import subprocess
 import sys
@@ -35,7 +34,7 @@ def test_dist_train_two_cpu_processes(tmp_path, fashion_mnist_root):
     state = torch.load(work_dir / 'epoch_1.pth', weights_only=False)
     # 3 iterations x (2 ranks x 8 keys) went through the queue: both ranks trained and
     # their keys were gathered (one process alone would have written 24)
-    assert int(state['state_dict']['queue.ptr']) == 48
+    assert int(state['state_dict']['dictionary.queue.ptr']) == 48
     assert state['meta']['iter'] == 3
 
     # the checkpoint loads back into the model built from the same config

@@ -49,12 +49,13 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path, fashion_mnist
     assert got['meta']['iter'] == ref['meta']['iter'] == 8
     assert got['meta']['epoch'] == ref['meta']['epoch'] == 2
     assert ref['state_dict'].keys() == got['state_dict'].keys()
-    assert int(got['state_dict']['queue.ptr']) == (8 * 8) % 64
+    assert int(got['state_dict']['dictionary.queue.ptr']) == (8 * 8) % 64
     for key, value in ref['state_dict'].items():
         assert torch.equal(value, got['state_dict'][key]), key  # queue, key encoder, ...
     # the queue really changed during training (it is not still its random init)
-    first = load_state(str(tmp_path / 'full' / 'epoch_1.pth'))['state_dict']['queue.keys']
-    assert not torch.equal(first, ref['state_dict']['queue.keys'])
+    first = load_state(str(tmp_path / 'full' / 'epoch_1.pth'))['state_dict'][
+        'dictionary.queue.keys']
+    assert not torch.equal(first, ref['state_dict']['dictionary.queue.keys'])
 
 
 def test_resume_from_a_missing_file_names_it(tmp_path):
@@ -85,7 +86,7 @@ def test_queue_length_not_a_multiple_of_the_global_batch(tmp_path, fashion_mnist
     proc = run_tool('tools/train.py', str(tmp_path / 'bad_queue.py'), check=False)
     assert proc.returncode != 0
     assert ('queue length 64 is not a multiple of the global batch 6; '
-            'set model.queue_len') in proc.stderr
+            'set model.dictionary.length') in proc.stderr
 
 
 @pytest.mark.slow

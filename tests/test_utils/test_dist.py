@@ -80,14 +80,15 @@ def _moco_queue_and_shuffle(rank, world_size):
     model = MoCo(
         backbone=dict(type='ResNet', depth=18, out_indices=(3,)),
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=16, out_channels=8),
-        head=dict(type='InfoNCEHead', temperature=0.2), queue_len=16, feat_dim=8)
+        head=dict(type='InfoNCEHead', temperature=0.2), momentum=0.999,
+        dictionary=dict(type='QueueKeys', length=16, dim=8))
     gen = torch.Generator().manual_seed(10 + rank)  # different images on each rank
     views = [torch.randn(2, 3, 16, 16, generator=gen) for _ in range(2)]
     model.loss(views)
 
     x = torch.arange(4.0).view(4, 1) + 100 * rank
     shuffled, idx_unshuffle = batch_shuffle_ddp(x)
-    return dict(queue=model.queue.keys.clone(), ptr=int(model.queue.ptr),
+    return dict(queue=model.dictionary.queue.keys.clone(), ptr=int(model.dictionary.queue.ptr),
                 all_shuffled=concat_all_gather(shuffled).flatten(),
                 unshuffled=batch_unshuffle_ddp(shuffled, idx_unshuffle), x=x)
 

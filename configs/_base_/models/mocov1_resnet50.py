@@ -1,8 +1,8 @@
 # MoCo v1: ResNet-50, linear fc to 128-d, tau 0.07, K=65536, m=0.999.
 model = dict(
     type='MoCo',
-    queue_len=65536,
-    feat_dim=128,
+    # The MoCo mechanism: a momentum key encoder and a queue of K keys.
+    dictionary=dict(type='QueueKeys', length=65536, dim=128),
     momentum=0.999,
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(type='LinearNeck', in_channels=2048, out_channels=128, gap_dim=2,

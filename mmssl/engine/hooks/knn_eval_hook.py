@@ -3,6 +3,7 @@ from typing import Optional, Sequence
 import torch
 from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 from mmssl.registry import HOOKS
 
@@ -14,6 +15,9 @@ class KNNEvalHook(Hook):
     It passes the model (predict mode) over ``dataloader``, whose dataset is a
     :class:`~mmssl.datasets.KNNDataset`, and scores it with
     :class:`~mmssl.evaluation.KNNAccuracy`: the same code as ``tools/test.py``.
+    When the model has an online linear probe (its ``has_online_probe`` is true), the
+    same pass also scores the probe's predictions on the query images with
+    :class:`~mmssl.evaluation.ProbeAccuracy` and logs ``probe/top1`` beside ``knn/top1``.
     Results go to the log and to the visualizer's scalars (``vis_data/scalars.json``).
 
     Args:
@@ -23,6 +27,7 @@ class KNNEvalHook(Hook):
         before_train: also evaluate the initial weights before the first iteration
             (the random-init baseline; resumed runs skip it).
         k, temperature, topk: as ``KNNAccuracy``.
+        probe_topk: the accuracies of the online probe to report, if it has one.
     """
 
     priority = 'LOW'
@@ -34,18 +39,24 @@ class KNNEvalHook(Hook):
                  before_train: bool = False,
                  k: int = 20,
                  temperature: float = 0.07,
-                 topk: Sequence[int] = (1, 5)) -> None:
+                 topk: Sequence[int] = (1, 5),
+                 probe_topk: Sequence[int] = (1,)) -> None:
         if interval < 1:
             raise ValueError(f'KNNEvalHook interval must be >= 1, got {interval}')
         self.dataloader_cfg = dataloader
         self.interval, self.by_epoch, self.eval_before_train = interval, by_epoch, before_train
         self.metric_cfg = dict(type='KNNAccuracy', k=k, temperature=temperature, topk=topk)
+        self.probe_metric_cfg = dict(type='ProbeAccuracy', topk=probe_topk)
         self._dataloader = None
         self._evaluator: Optional[Evaluator] = None
 
     def before_train(self, runner) -> None:
         self._dataloader = runner.build_dataloader(self.dataloader_cfg, seed=runner.seed)
-        self._evaluator = runner.build_evaluator(self.metric_cfg)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        metrics = [self.metric_cfg]
+        if getattr(model, 'has_online_probe', False):
+            metrics.append(self.probe_metric_cfg)
+        self._evaluator = runner.build_evaluator(metrics)
         if self.eval_before_train and runner.iter == 0:
             self.evaluate(runner, done_iters=0)
 
@@ -62,7 +73,8 @@ class KNNEvalHook(Hook):
     @torch.no_grad()
     def evaluate(self, runner, done_iters: int) -> dict:
         """Evaluate the model after ``done_iters`` training iterations; returns
-        {'knn/top1': ..., 'knn/top5': ...}, logged at step ``done_iters``."""
+        {'knn/top1': ..., 'knn/top5': ...} (and 'probe/top1' with an online probe),
+        logged at step ``done_iters``."""
         model = runner.model
         was_training = model.training
         model.eval()

@@ -23,7 +23,8 @@ class MomentumUpdateHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         momentum = self._model(runner).momentum_update(runner.iter, runner.max_iters)
-        runner.message_hub.update_scalar('train/momentum', momentum)
+        if momentum is not None:  # None: the model has no target network to move
+            runner.message_hub.update_scalar('train/momentum', momentum)
 
     @staticmethod
     def _model(runner):

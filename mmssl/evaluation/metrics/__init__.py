@@ -1,3 +1,4 @@
 from .knn import KNNAccuracy
+from .probe import ProbeAccuracy
 
-__all__ = ['KNNAccuracy']
+__all__ = ['KNNAccuracy', 'ProbeAccuracy']

@@ -44,6 +44,16 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
       of their image in ``feat`` (what kNN and linear evaluations read);
     - ``'tensor'``: :meth:`extract_feat`, the backbone's raw outputs.
 
+    Online linear probe (solo-learn's online evaluation), for any algorithm: with
+    ``online_probe`` a linear classifier is trained alongside pretraining on the pooled
+    last backbone output of the first view, detached (no gradient reaches the backbone),
+    by its own cross-entropy on the data samples' ``gt_label``. Its ``loss_probe`` joins
+    the training losses and its batch accuracy is logged as ``acc_probe``; in predict
+    mode it adds ``pred_score``/``pred_label`` to the data samples. An algorithm that
+    computes the first view's backbone output anyway hands it over from :meth:`loss`
+    with :meth:`set_probe_features`; otherwise the probe costs one more backbone forward
+    of that view (without gradient) per step.
+
     Args:
         backbone: the backbone, e.g. ``dict(type='ResNet', depth=50)`` from mmpretrain.
         neck: the projection neck, if any.
@@ -52,6 +62,9 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
         channels_last: keep the conv weights in channels-last memory format, which
             PyTorch's CPU (oneDNN) and GPU convolution kernels run faster on.
         init_cfg: mmengine initialisation config.
+        online_probe: the online linear probe, if any: ``dict(in_channels=C,
+            num_classes=K)`` (a :class:`LinearProbeHead` unless ``type`` says otherwise)
+            or a module; C is the backbone's last output channels.
     """
 
     def __init__(self,
@@ -60,7 +73,8 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
                  head: Optional[ModuleCfg] = None,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
-                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+                 init_cfg: Optional[Union[dict, list]] = None,
+                 online_probe: Optional[ModuleCfg] = None) -> None:
         if data_preprocessor is None or isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor or {})
             data_preprocessor.setdefault('type', 'SelfSupDataPreprocessor')
@@ -72,13 +86,21 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
         self.channels_last = channels_last
         if channels_last:
             self.to(memory_format=torch.channels_last)
+        self.online_probe: Optional[nn.Module] = None
+        self._probe_features: Optional[Tensor] = None
+        if online_probe is not None:
+            self.attach_online_probe(online_probe)
 
     def forward(self,
                 inputs: Union[Tensor, list[Tensor]],
                 data_samples: Optional[list[DataSample]] = None,
                 mode: str = 'tensor') -> Any:
         if mode == 'loss':
-            return self.loss(inputs, data_samples)
+            self._probe_features = None
+            losses = self.loss(inputs, data_samples)
+            if self.online_probe is not None:
+                losses.update(self._online_probe_loss(inputs, data_samples))
+            return losses
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
@@ -107,7 +129,50 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
             data_samples = [DataSample() for _ in range(feats.shape[0])]
         for sample, feat in zip(data_samples, feats):
             sample.set_field(feat, 'feat', field_type='data')
+        if self.online_probe is not None:
+            for sample, score in zip(data_samples, self.online_probe.predict(feats)):
+                sample.set_pred_score(score).set_pred_label(score.argmax())
         return data_samples
+
+    def attach_online_probe(self, probe: ModuleCfg) -> None:
+        """Add the online linear probe (see the class docstring and ``online_probe``).
+
+        The constructor calls it; so does a subclass whose parent's constructor does not
+        forward ``online_probe``.
+        """
+        if isinstance(probe, dict):
+            probe = dict(probe)
+            probe.setdefault('type', 'LinearProbeHead')
+        self.online_probe = build_module(probe)
+
+    @property
+    def has_online_probe(self) -> bool:
+        """Whether predictions carry the online probe's ``pred_score``/``pred_label``."""
+        return self.online_probe is not None
+
+    def set_probe_features(self, feat: Tensor) -> None:
+        """Hand the online probe the backbone output of the first view, from :meth:`loss`.
+
+        feat: the last backbone output for the first view's batch, (N, C, H, W),
+        (N, L, C) or (N, C); it is pooled and detached. Without a probe, a no-op. An
+        algorithm that does not call it costs the probe one more backbone forward.
+        """
+        if self.online_probe is not None:
+            self._probe_features = pool_features(feat).detach()
+
+    def _online_probe_loss(self, inputs: Union[Tensor, Sequence[Tensor]],
+                           data_samples: Optional[list[DataSample]]) -> dict[str, Tensor]:
+        feats, self._probe_features = self._probe_features, None
+        if not data_samples or any('gt_label' not in sample for sample in data_samples):
+            raise ValueError(
+                'online_probe needs a gt_label in every data sample: use a labelled '
+                'training dataset (PackInputs packs its gt_label) or drop online_probe')
+        if feats is None:  # not handed over by loss(): one more forward of the first view
+            first_view = inputs if isinstance(inputs, Tensor) else inputs[0]
+            with torch.no_grad():  # in the current mode: BN layers see that view again
+                feats = pool_features(self.extract_feat(first_view)[-1])
+        labels = torch.cat([sample.gt_label for sample in data_samples]).to(feats.device)
+        return self.online_probe.loss(feats, labels)
 
     @abstractmethod
     def loss(self, inputs: list[Tensor],

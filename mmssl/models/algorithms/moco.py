@@ -1,61 +1,99 @@
 from typing import Optional, Union
 
+import torch
 import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from mmssl.models.memories import NegativeQueue
+from mmssl.models.memories.contrast_dictionaries import ContrastDictionary
 from mmssl.models.utils.shuffle_bn import forward_in_splits, forward_shuffled
 from mmssl.registry import MODELS
-from mmssl.utils.dist import concat_all_gather
-from .base import ModuleCfg
+from .base import ModuleCfg, build_module
 from .momentum import MomentumSelfSupervisor
 
 
 @MODELS.register_module()
 class MoCo(MomentumSelfSupervisor):
-    """MoCo v1 and v2 (He et al. 2020; Chen et al. 2020).
+    """Instance discrimination with InfoNCE, with a swappable dictionary of keys.
 
-    A query encoder (backbone + neck) trained by InfoNCE against the key of the other
-    view, computed by a momentum key encoder with Shuffling BN, and K negatives from a
-    FIFO queue of past keys gathered from all ranks. v1 and v2 differ only in their
-    configs: v1 a linear neck, τ 0.07, step schedule; v2 an MLP neck, τ 0.2, blur and a
-    cosine schedule.
+    A query encoder (backbone + neck) is trained by InfoNCE: the query of the first view
+    against a positive key and K negatives. Where the keys come from is the
+    ``dictionary`` part (see :mod:`mmssl.models.memories.contrast_dictionaries`), the
+    three mechanisms the MoCo paper compares:
+
+    - ``QueueKeys`` (MoCo v1/v2, He et al. 2020; Chen et al. 2020): the second view's key
+      by a momentum key encoder with Shuffling BN, negatives from a FIFO queue;
+    - ``InBatchKeys`` (end-to-end): the key by the query encoder itself, with gradients,
+      negatives the other keys of the batch;
+    - ``MemoryBankKeys`` (NPID, Wu et al. 2018): positive and negatives from a per-image
+      memory bank; the second view is not used.
+
+    MoCo v1 and v2 differ only in their configs: v1 a linear neck, τ 0.07, step
+    schedule; v2 an MLP neck, τ 0.2, blur and a cosine schedule.
 
     Args:
-        backbone, neck, head: the encoder and an :class:`InfoNCEHead`.
-        queue_len: K, a multiple of the global batch size.
-        feat_dim: D, the neck's output dimension.
-        momentum: m of the key encoder (0.999).
+        backbone, neck, head: the query encoder and an :class:`InfoNCEHead`.
+        dictionary: the dictionary part, e.g. ``dict(type='QueueKeys', length=65536)``.
+        momentum: m of the momentum key encoder (0.999), required by a dictionary whose
+            ``key_encoder`` is ``'momentum'`` and refused by the others (``None``).
         bn_splits: on a single process, the number of BN groups emulated for Shuffling BN
             (see :mod:`mmssl.models.utils.shuffle_bn`); ignored when distributed.
-        data_preprocessor, channels_last, init_cfg: as :class:`BaseSelfSupervisor`.
+        data_preprocessor, channels_last, init_cfg, online_probe: as
+            :class:`BaseSelfSupervisor`.
     """
 
     def __init__(self,
                  backbone: ModuleCfg,
                  neck: ModuleCfg,
                  head: ModuleCfg,
-                 queue_len: int = 65536,
-                 feat_dim: int = 128,
-                 momentum: float = 0.999,
+                 dictionary: ModuleCfg,
+                 momentum: Optional[float] = None,
                  bn_splits: int = 1,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
-                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+                 init_cfg: Optional[Union[dict, list]] = None,
+                 online_probe: Optional[ModuleCfg] = None) -> None:
+        dictionary = build_module(dictionary)
+        if not isinstance(dictionary, ContrastDictionary):
+            raise TypeError(f'model.dictionary must be a ContrastDictionary (QueueKeys, '
+                            f'InBatchKeys, MemoryBankKeys), got {type(dictionary).__name__}')
+        uses_momentum = dictionary.key_encoder == 'momentum'
+        if uses_momentum != (momentum is not None):
+            raise ValueError(
+                f'model.momentum={momentum} does not fit model.dictionary '
+                f'{type(dictionary).__name__}: set it (e.g. 0.999) for QueueKeys, which has '
+                f'a momentum key encoder, and leave it None for the other dictionaries')
         super().__init__(backbone, neck, head, base_momentum=momentum,
                          data_preprocessor=data_preprocessor, channels_last=channels_last,
-                         init_cfg=init_cfg)
-        self.queue = NegativeQueue(feat_dim, queue_len)
+                         init_cfg=init_cfg, online_probe=online_probe)
+        self.dictionary = dictionary
         self.bn_splits = bn_splits
+
+    def encode_key(self, view: Tensor) -> Optional[Tensor]:
+        """(N, D) the normalised key of ``view`` by the dictionary's key encoder, or None."""
+        if self.dictionary.key_encoder == 'momentum':
+            return F.normalize(forward_shuffled(self.momentum_project, view, self.bn_splits),
+                               dim=1)
+        if self.dictionary.key_encoder == 'online':
+            return F.normalize(forward_in_splits(self.project, view, self.bn_splits), dim=1)
+        return None
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
-        """inputs: two views (N, C, H, W), the query's first."""
+        """inputs: two views (N, C, H, W), the query's first; data_samples carry
+        ``sample_idx`` when the dictionary needs it (memory bank)."""
         view_q, view_k = self.split_views(inputs, 2)
+        sample_idx = None
+        if self.dictionary.needs_sample_idx:
+            if not data_samples or 'sample_idx' not in data_samples[0]:
+                raise ValueError(f'{type(self.dictionary).__name__} needs the dataset index '
+                                 f'of each image: pack sample_idx in the data samples '
+                                 f'(PackInputs does by default)')
+            sample_idx = torch.as_tensor([s.sample_idx for s in data_samples],
+                                         device=view_q.device)
         query = F.normalize(forward_in_splits(self.project, view_q, self.bn_splits), dim=1)
-        key = F.normalize(forward_shuffled(self.momentum_project, view_k, self.bn_splits),
-                          dim=1)
-        loss = self.head.loss(query, key, self.queue.snapshot())
-        self.queue.enqueue(concat_all_gather(key))
+        key = self.encode_key(view_k)
+        positive, negatives = self.dictionary.lookup(query, key, sample_idx)
+        loss = self.head.loss(query, positive, negatives)
+        self.dictionary.update(query, key, sample_idx)
         return dict(loss=loss)

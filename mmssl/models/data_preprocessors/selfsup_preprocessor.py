@@ -22,12 +22,22 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
     to the whole batch at once, values in [0, 255]) before normalisation. Outside
     training the single batch is only normalised.
 
+    Multi-crop (views of several sizes): ``view_groups`` lists groups of views, each
+    ``dict(num_views=n, transforms=[...])`` with its own transforms (e.g. 2 global views
+    at 24 px, then 6 local ones at 12 px). The views come out group by group, in order,
+    each at its own size: a list of (N, C, h_v, w_v) batches, neither copied nor padded
+    to one size. A ``MultiView`` pipeline with groups of different sizes gives the same
+    list from the CPU; it is normalised view by view.
+
     Args:
         mean, std: per-channel values, in the channel order of the output.
         to_rgb: reverse the channel order first (images decoded by OpenCV are BGR).
         num_views: the number of views a training batch must hold (checked when set) or,
-            with ``device_views``, the number of views to make (required then).
+            with ``device_views``, the number of views to make (required then). With
+            ``view_groups`` it may be left out; it is then their total.
         device_views: configs of the batched view transforms, in order.
+        view_groups: groups of device views, ``dict(num_views=n, transforms=[...])``;
+            replaces ``device_views``.
     """
 
     def __init__(self,
@@ -35,7 +45,8 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
                  std: Sequence[float] = (58.395, 57.12, 57.375),
                  to_rgb: bool = True,
                  num_views: Optional[int] = None,
-                 device_views: Optional[Sequence[dict]] = None) -> None:
+                 device_views: Optional[Sequence[dict]] = None,
+                 view_groups: Optional[Sequence[dict]] = None) -> None:
         super().__init__()
         if len(mean) != len(std):
             raise ValueError(f'mean {tuple(mean)} and std {tuple(std)} differ in length')
@@ -44,13 +55,31 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1),
                              persistent=False)
         self.to_rgb = to_rgb
-        self.num_views = num_views
-        self.view_transforms: Optional[nn.Sequential] = None
         if device_views is not None:
+            if view_groups is not None:
+                raise ValueError('SelfSupDataPreprocessor: give device_views (one group of '
+                                 'num_views views) or view_groups, not both')
             if not num_views:
                 raise ValueError('SelfSupDataPreprocessor: device_views needs num_views, '
                                  'the number of views to make')
-            self.view_transforms = nn.Sequential(*[MODELS.build(t) for t in device_views])
+            view_groups = [dict(num_views=num_views, transforms=device_views)]
+        # One transform chain per group of device views, and its number of views.
+        self.view_groups: Optional[nn.ModuleList] = None
+        self.views_per_group: list[int] = []
+        if view_groups is not None:
+            self.view_groups = nn.ModuleList()
+            for group in view_groups:
+                if set(group) != {'num_views', 'transforms'} or group['num_views'] < 1:
+                    raise ValueError(f'each view group is dict(num_views=n >= 1, '
+                                     f'transforms=[...]), got {group}')
+                self.view_groups.append(
+                    nn.Sequential(*[MODELS.build(t) for t in group['transforms']]))
+                self.views_per_group.append(group['num_views'])
+            if num_views is not None and num_views != sum(self.views_per_group):
+                raise ValueError(f'num_views={num_views} differs from the '
+                                 f'{sum(self.views_per_group)} views of view_groups')
+            num_views = sum(self.views_per_group)
+        self.num_views = num_views
 
     def normalize(self, batch: Tensor) -> Tensor:
         """(N, C, H, W) uint8 or float on the device -> normalised float32."""
@@ -62,19 +91,21 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
         return (batch.float() - self.mean) / self.std
 
     def make_views(self, batch: Tensor) -> list[Tensor]:
-        """(N, C, H, W) uint8 -> ``num_views`` augmented, normalised views."""
+        """(N, C, H, W) uint8 -> ``num_views`` augmented, normalised views, group by group."""
         if not isinstance(batch, Tensor):
             raise ValueError('SelfSupDataPreprocessor with device_views expects one image per '
                              f'sample from the pipeline, got a list of {len(batch)} views; '
                              'drop MultiView from the pipeline')
         batch = batch.float()
         # The view transforms treat all channels alike, so normalize's channel flip may follow.
-        return [self.normalize(self.view_transforms(batch)) for _ in range(self.num_views)]
+        return [self.normalize(transforms(batch))
+                for transforms, count in zip(self.view_groups, self.views_per_group)
+                for _ in range(count)]
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         inputs: Union[Tensor, list[Tensor]] = data['inputs']
-        if training and self.view_transforms is not None:
+        if training and self.view_groups is not None:
             views = self.make_views(inputs)
         elif isinstance(inputs, Tensor):
             views = self.normalize(inputs)

@@ -1,3 +1,9 @@
+from .barlow_twins_head import BarlowTwinsHead
 from .contrastive_heads import InfoNCEHead, NTXentHead
+from .dino_head import DINOHead, DINONeck
+from .linear_probe_head import LinearProbeHead
+from .predictor_heads import CosineRegressionHead, PredictorHead
+from .swav_head import SwAVHead
 
-__all__ = ['InfoNCEHead', 'NTXentHead']
+__all__ = ['InfoNCEHead', 'LinearProbeHead', 'NTXentHead', 'BarlowTwinsHead',
+           'CosineRegressionHead', 'PredictorHead', 'DINOHead', 'DINONeck', 'SwAVHead']

@@ -1,30 +1,47 @@
 """Heads that wrap the pure contrastive losses with their distributed bookkeeping."""
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
-from mmssl.models.losses import info_nce, nt_xent
+from mmssl.models.losses import in_batch_info_nce, info_nce, nt_xent
 from mmssl.registry import MODELS
 from mmssl.utils.dist import gather_with_grad, get_rank
 
 
 @MODELS.register_module()
 class InfoNCEHead(nn.Module):
-    """InfoNCE of queries against their positive keys and a shared set of negatives.
+    """InfoNCE of queries against their positive keys and a set of negatives.
+
+    The negatives are a queue (K, D), per-query samples (N, K, D), or, when none are
+    given, the other keys of the global batch (end-to-end, MoCo v3): the keys are then
+    gathered from every rank with :func:`gather_with_grad`, so gradients reach the key
+    side too when it has any.
 
     Args:
         temperature: τ (0.07 for MoCo v1, 0.2 for MoCo v2).
+        loss_weight: a factor on the loss (MoCo v3 uses 2τ).
     """
 
-    def __init__(self, temperature: float) -> None:
+    def __init__(self, temperature: float, loss_weight: float = 1.0) -> None:
         super().__init__()
         self.temperature = temperature
+        self.loss_weight = loss_weight
 
-    def loss(self, query: Tensor, positive: Tensor, negatives: Tensor) -> Tensor:
-        """query, positive: (N, D); negatives: (K, D); all L2-normalised."""
-        return info_nce(query, positive, negatives, self.temperature)
+    def loss(self, query: Tensor, positive: Tensor,
+             negatives: Optional[Tensor] = None) -> Tensor:
+        """query, positive: (n, D); negatives: (K, D), (n, K, D) or None; L2-normalised."""
+        if negatives is not None:
+            loss = info_nce(query, positive, negatives, self.temperature)
+        else:
+            keys = gather_with_grad(positive)
+            n = query.shape[0]
+            positive_index = torch.arange(n, device=query.device) + get_rank() * n
+            loss = in_batch_info_nce(query, keys, positive_index, self.temperature)
+        return self.loss_weight * loss
 
     def extra_repr(self) -> str:
-        return f'temperature={self.temperature}'
+        return f'temperature={self.temperature}, loss_weight={self.loss_weight}'
 
 
 @MODELS.register_module()

@@ -1,3 +1,10 @@
-from .contrastive import info_nce, nt_xent
+from .contrastive import in_batch_info_nce, info_nce, nt_xent
+from .cosine import negative_cosine_similarity, normalized_l2
+from .cross_correlation import barlow_twins_loss, cross_correlation
+from .cross_view import cross_view_cross_entropy
+from .dino import dino_loss
+from .swav import sinkhorn_knopp
 
-__all__ = ['info_nce', 'nt_xent']
+__all__ = ['in_batch_info_nce', 'info_nce', 'nt_xent', 'barlow_twins_loss', 'cross_correlation',
+           'negative_cosine_similarity', 'normalized_l2', 'cross_view_cross_entropy',
+           'dino_loss', 'sinkhorn_knopp']

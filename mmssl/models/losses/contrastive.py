@@ -10,28 +10,50 @@ from torch import Tensor
 
 def info_nce(query: Tensor, positive: Tensor, negatives: Tensor,
              temperature: float) -> Tensor:
-    """InfoNCE over one positive per query and K negatives shared by all queries (MoCo).
+    """InfoNCE over one positive per query and K negatives (MoCo, memory bank).
 
     ``L = -log( exp(q·k+/τ) / (exp(q·k+/τ) + Σ_i exp(q·k_i/τ)) )``, averaged over queries.
 
     Args:
         query, positive: (N, D), L2-normalised.
-        negatives: (K, D), L2-normalised.
+        negatives: (K, D) shared by all queries (a queue), or (N, K, D) one set per
+            query (samples from a memory bank); L2-normalised.
         temperature: τ.
 
     Returns:
         Scalar mean loss; the logits are ``[q·k+, q·k_1..K] / τ`` with target 0.
     """
     pos = (query * positive).sum(dim=1, keepdim=True)
-    neg = query @ negatives.t()
+    if negatives.ndim == 3:
+        neg = torch.einsum('nd,nkd->nk', query, negatives)
+    else:
+        neg = query @ negatives.t()
     logits = torch.cat([pos, neg], dim=1) / temperature
     target = torch.zeros(query.shape[0], dtype=torch.long, device=query.device)
     return F.cross_entropy(logits, target)
 
 
+def in_batch_info_nce(query: Tensor, keys: Tensor, positive_index: Tensor,
+                      temperature: float) -> Tensor:
+    """InfoNCE whose negatives are the other keys of the batch (end-to-end, MoCo v3).
+
+    ``L = -log( exp(q·k_j/τ) / Σ_k exp(q·k_k/τ) )`` with j the query's positive.
+
+    Args:
+        query: (M, D) L2-normalised.
+        keys: (K, D) L2-normalised keys of the whole (global) batch, positives included.
+        positive_index: (M,) the index in ``keys`` of each query's positive.
+        temperature: τ.
+
+    Returns:
+        Scalar mean loss.
+    """
+    return F.cross_entropy(query @ keys.t() / temperature, positive_index)
+
+
 def nt_xent(query: Tensor, keys: Tensor, positive_index: Tensor, self_index: Tensor,
             temperature: float) -> Tensor:
-    """NT-Xent (SimCLR) for queries that are themselves among the keys.
+    """NT-Xent (SimCLR): :func:`in_batch_info_nce` with each query left out of its sum.
 
     ``ℓ(i, j) = -log( exp(s_ij/τ) / Σ_{k≠i} exp(s_ik/τ) )``, s the dot product of
     L2-normalised vectors (cosine), averaged over the queries.

@@ -5,6 +5,17 @@ from torch import Tensor, nn
 from mmssl.registry import MODELS
 
 
+def random_unit_rows(rows: int, dim: int, seed: int = 0) -> Tensor:
+    """(rows, dim) random unit vectors from a generator of their own.
+
+    The initial content of a queue or bank: identical on every rank, and drawn without
+    touching the global RNG, so the network's initial weights under a given seed do not
+    depend on the size of the queue or bank (comparisons across K start alike).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    return F.normalize(torch.randn(rows, dim, generator=generator), dim=1)
+
+
 @MODELS.register_module()
 class NegativeQueue(nn.Module):
     """A FIFO queue of L2-normalised keys, used as negatives (MoCo, DenseCL, SwAV).
@@ -17,16 +28,18 @@ class NegativeQueue(nn.Module):
         length: K, the number of keys held. Each :meth:`enqueue` must bring a number of
             keys that divides K, so the oldest keys are always replaced whole batches at
             a time and the pointer wraps to 0 exactly.
+        length_key: the config key that sets ``length``, named by the error on a batch
+            that does not divide it.
     """
 
-    def __init__(self, dim: int, length: int) -> None:
+    def __init__(self, dim: int, length: int, length_key: str = 'the queue length') -> None:
         super().__init__()
         if dim <= 0 or length <= 0:
             raise ValueError(f'NegativeQueue needs dim > 0 and length > 0, '
                              f'got dim={dim}, length={length}')
-        self.dim, self.length = dim, length
+        self.dim, self.length, self.length_key = dim, length, length_key
         # Random unit vectors until real keys replace them, as in MoCo.
-        self.register_buffer('keys', F.normalize(torch.randn(length, dim), dim=1))
+        self.register_buffer('keys', random_unit_rows(length, dim))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
 
     def snapshot(self) -> Tensor:
@@ -47,7 +60,7 @@ class NegativeQueue(nn.Module):
         if self.length % batch:
             raise ValueError(
                 f'queue length {self.length} is not a multiple of the global batch '
-                f'{batch}; set model.queue_len to a multiple of it')
+                f'{batch}; set {self.length_key} to a multiple of it')
         # The pointer stays a tensor (no .item(), no host sync); the write is a
         # contiguous block because the length is a multiple of the batch.
         rows = self.ptr + torch.arange(batch, device=self.ptr.device)

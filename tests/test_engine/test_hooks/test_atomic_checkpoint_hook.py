@@ -30,7 +30,8 @@ def test_saves_rotate_and_the_pointer_names_the_newest(tmp_path, fashion_mnist_r
     assert sorted(f for f in os.listdir(work_dir) if f.endswith('.pth')) == ['iter_2.pth']
     assert not [f for f in os.listdir(work_dir) if f.endswith('.tmp')]
     state = torch.load(osp.join(work_dir, 'iter_2.pth'), weights_only=False)
-    assert {'queue.keys', 'queue.ptr', 'momentum_backbone.conv1.weight'} <= set(state['state_dict'])
+    assert {'dictionary.queue.keys', 'dictionary.queue.ptr',
+            'momentum_backbone.conv1.weight'} <= set(state['state_dict'])
 
 
 def test_a_save_interrupted_midway_leaves_the_previous_checkpoint_and_pointer(

@@ -91,3 +91,29 @@ def test_two_ranks_write_each_row_once_and_match_one_process():
     # image 3 from rank 0's copy (position 0), written once
     torch.testing.assert_close(
         rank0[3], F.normalize(0.5 * before[3] + 0.5 * _feats(8)[0], dim=0))
+
+
+def test_memory_bank_is_restored_on_resume(tmp_path, fashion_mnist_root):
+    """A real runner trains a memory-bank MoCo for an epoch; a resumed runner gets its bank."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from tests._helpers import DEMO_CONFIG, tiny_run_overrides
+
+    def runner(resume):
+        cfg = Config.fromfile(DEMO_CONFIG)
+        cfg.merge_from_dict(tiny_run_overrides(str(tmp_path), images=16, batch=8))
+        cfg.model.momentum = None
+        cfg.model.dictionary = dict(type='MemoryBankKeys', size=16, num_negatives=8, dim=128)
+        cfg.resume = resume
+        return Runner.from_cfg(cfg)
+
+    first = runner(resume=False)
+    first.train()
+    trained = first.model.dictionary.bank.feats.clone()
+    assert not torch.equal(trained, runner(False).model.dictionary.bank.feats)
+
+    resumed = runner(resume=True)
+    resumed.load_or_resume()
+    assert resumed.iter == 2
+    assert torch.equal(resumed.model.dictionary.bank.feats, trained)

@@ -43,9 +43,9 @@ def test_snapshot_is_a_copy():
 
 
 def test_length_not_a_multiple_of_the_batch_is_refused_with_the_numbers():
-    queue = NegativeQueue(dim=2, length=10)
+    queue = NegativeQueue(dim=2, length=10, length_key='model.queue_len')
     with pytest.raises(ValueError, match=r'queue length 10 is not a multiple of the global '
-                       r'batch 4.*queue_len'):
+                       r'batch 4; set model.queue_len'):
         queue.enqueue(torch.zeros(4, 2))
 
 

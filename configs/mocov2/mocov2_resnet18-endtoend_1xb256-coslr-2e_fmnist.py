@@ -1,0 +1,6 @@
+# The MoCo v2 Fashion-MNIST demo with the end-to-end mechanism: the query encoder computes
+# the keys too (with gradients) and the other 255 keys of the batch are the negatives.
+# Everything else is the demo's, so the two runs compare the mechanisms alone.
+_base_ = ['./mocov2_resnet18_1xb256-coslr-2e_fmnist.py']
+
+model = dict(dictionary=dict(_delete_=True, type='InBatchKeys'), momentum=None)

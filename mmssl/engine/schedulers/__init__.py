@@ -1,0 +1,3 @@
+from .fixed_group_lr import FixedGroupLR
+
+__all__ = ['FixedGroupLR']

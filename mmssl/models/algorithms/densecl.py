@@ -1,0 +1,198 @@
+import math
+from functools import partial
+from typing import Callable, NamedTuple, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.structures import DataSample
+from torch import Tensor, nn
+
+from mmssl.models.memories import NegativeQueue
+from mmssl.models.utils.shuffle_bn import forward_in_splits, forward_shuffled
+from mmssl.registry import MODELS
+from mmssl.utils.dist import concat_all_gather
+from .base import ModuleCfg
+from .momentum import MomentumSelfSupervisor
+
+
+class DenseEncoding(NamedTuple):
+    """One encoder's outputs for N images; L = S*S locations of the backbone's last map."""
+
+    backbone_map: Tensor  # (N, C, S, S) the backbone's last output
+    global_proj: Tensor  # (N, D) the global MLP of the pooled map
+    dense_proj: Tensor  # (N, D, L) the 1x1-conv MLP at every location
+    pooled_dense: Tensor  # (N, D) dense_proj averaged over the locations
+
+
+@torch.no_grad()
+def match_locations(query_map: Tensor, key_map: Tensor) -> Tensor:
+    """DenseCL's correspondence: for each query location, the most similar key location.
+
+    Args:
+        query_map, key_map: (N, C, L) backbone features of two views of N images at L
+            locations.
+
+    Returns:
+        (N, L) long: for image n and query location l, the key location m maximising the
+        cosine similarity of ``query_map[n, :, l]`` and ``key_map[n, :, m]``.
+    """
+    similarity = torch.einsum('ncl,ncm->nlm', F.normalize(query_map, dim=1),
+                              F.normalize(key_map, dim=1))
+    return similarity.argmax(dim=2)
+
+
+def _run_packed(run: Callable[[Callable[[Tensor], Tensor], Tensor], Tensor],
+                encoder: Callable[[Tensor], tuple[Tensor, ...]], x: Tensor
+                ) -> tuple[Tensor, ...]:
+    """``run(encoder, x)`` for a helper ``run`` that takes single-output encoders.
+
+    The Shuffling-BN helpers concatenate and permute one (N, ...) output; the outputs of
+    ``encoder`` go through them flattened side by side and are split back here.
+    """
+    shapes: list[torch.Size] = []
+
+    def packed(chunk: Tensor) -> Tensor:
+        outputs = encoder(chunk)
+        shapes[:] = [out.shape[1:] for out in outputs]
+        return torch.cat([out.flatten(1) for out in outputs], dim=1)
+
+    flat = run(packed, x)
+    parts = flat.split([math.prod(shape) for shape in shapes], dim=1)
+    return tuple(part.reshape(-1, *shape) for part, shape in zip(parts, shapes))
+
+
+@MODELS.register_module()
+class DenseCL(MomentumSelfSupervisor):
+    """DenseCL (Wang et al. CVPR 2021): MoCo v2 with a dense contrastive branch.
+
+    Query encoder: backbone + ``DenseCLNeck`` (mmpretrain), whose global MLP projects the
+    pooled last map and whose 1x1-conv MLP projects every location of it. Key encoder:
+    their momentum copy (EMA through ``MomentumUpdateHook``), with Shuffling BN. Two
+    queues of negatives (:class:`NegativeQueue`): the global keys, and the dense keys
+    pooled over the locations of each image, as in the authors' code.
+
+    - Global loss: InfoNCE of the query against the other view's key and the global
+      queue, as MoCo v2.
+    - Dense loss: each query location is matched to the key location whose backbone
+      feature is the most similar (:func:`match_locations`); InfoNCE of its dense
+      projection against that location's dense key and the dense queue, averaged over
+      the N*L locations.
+    - Total: ``(1 - λ) * global + λ * dense``, both through the same head (τ 0.2).
+
+    The authors keep λ at 0 for the first 1000 iterations: ``LossWeightWarmupHook``
+    does that through :meth:`set_loss_warmup_factor`. The first view's backbone map is
+    handed to the online probe, if any, so the probe costs no extra forward.
+
+    Args:
+        backbone: a CNN whose last output is a map (N, C, S, S).
+        neck: a ``DenseCLNeck`` with ``num_grid=None`` (the dense grid is the backbone's).
+        head: an :class:`InfoNCEHead`.
+        queue_len: K of each queue, a multiple of the global batch size.
+        feat_dim: D, the neck's output dimension.
+        momentum: m of the key encoder (0.999).
+        loss_lambda: λ, the weight of the dense loss.
+        bn_splits: on a single process, the number of BN groups emulated for Shuffling BN
+            (see :mod:`mmssl.models.utils.shuffle_bn`); ignored when distributed.
+        online_probe, data_preprocessor, channels_last, init_cfg: as
+            :class:`BaseSelfSupervisor`.
+    """
+
+    def __init__(self,
+                 backbone: ModuleCfg,
+                 neck: ModuleCfg,
+                 head: ModuleCfg,
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 momentum: float = 0.999,
+                 loss_lambda: float = 0.5,
+                 bn_splits: int = 1,
+                 online_probe: Optional[ModuleCfg] = None,
+                 data_preprocessor: Optional[ModuleCfg] = None,
+                 channels_last: bool = False,
+                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+        super().__init__(backbone, neck, head, base_momentum=momentum,
+                         data_preprocessor=data_preprocessor, channels_last=channels_last,
+                         init_cfg=init_cfg, online_probe=online_probe)
+        if not 0.0 <= loss_lambda <= 1.0:
+            raise ValueError(f'DenseCL loss_lambda must be in [0, 1], got {loss_lambda}')
+        self.global_queue = NegativeQueue(feat_dim, queue_len, length_key='model.queue_len')
+        self.dense_queue = NegativeQueue(feat_dim, queue_len, length_key='model.queue_len')
+        self.loss_lambda = loss_lambda
+        self.bn_splits = bn_splits
+        self._warmup_factor = 1.0
+
+    @property
+    def dense_loss_weight(self) -> float:
+        """λ in use: ``loss_lambda`` times the warm-up factor."""
+        return self._warmup_factor * self.loss_lambda
+
+    def set_loss_warmup_factor(self, factor: float) -> float:
+        """Scale the dense loss weight λ by ``factor`` in [0, 1]; returns the λ in use."""
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f'the loss warm-up factor must be in [0, 1], got {factor}')
+        self._warmup_factor = float(factor)
+        return self.dense_loss_weight
+
+    @staticmethod
+    def _encode(backbone: nn.Module, neck: nn.Module, x: Tensor) -> DenseEncoding:
+        backbone_map = backbone(x)[-1]
+        global_proj, dense_proj, pooled_dense = neck((backbone_map, ))
+        return DenseEncoding(backbone_map, global_proj, dense_proj, pooled_dense)
+
+    def encode_query(self, view: Tensor) -> DenseEncoding:
+        """The query encoder's outputs (unnormalised), BN per ``bn_splits`` group."""
+        return DenseEncoding(*_run_packed(partial(forward_in_splits, bn_splits=self.bn_splits),
+                                          partial(self._encode, self.backbone, self.neck),
+                                          view))
+
+    @torch.no_grad()
+    def encode_key(self, view: Tensor) -> DenseEncoding:
+        """The key encoder's outputs (unnormalised), with Shuffling BN."""
+        return DenseEncoding(*_run_packed(
+            partial(forward_shuffled, bn_splits=self.bn_splits),
+            partial(self._encode, self.momentum_backbone, self.momentum_neck), view))
+
+    def contrastive_losses(self, query: DenseEncoding, key: DenseEncoding,
+                           global_negatives: Tensor, dense_negatives: Tensor
+                           ) -> dict[str, Tensor]:
+        """The weighted global and dense losses of the query view against the key view.
+
+        Args:
+            query, key: the two encoders' outputs for the two views of the same N images.
+            global_negatives, dense_negatives: (K, D) L2-normalised negatives.
+
+        Returns:
+            ``loss_global`` (1 - λ) * InfoNCE and ``loss_dense`` λ * dense InfoNCE.
+        """
+        num_locations = query.dense_proj.shape[2]
+        if math.prod(query.backbone_map.shape[2:]) != num_locations:
+            raise ValueError(
+                f'DenseCL matches the {num_locations} dense projections of an image by '
+                f'the backbone map of shape {tuple(query.backbone_map.shape[2:])}; they '
+                f'must have the same locations: set the neck\'s num_grid=None')
+        loss_global = self.head.loss(F.normalize(query.global_proj, dim=1),
+                                     F.normalize(key.global_proj, dim=1), global_negatives)
+
+        match = match_locations(query.backbone_map.flatten(2), key.backbone_map.flatten(2))
+        query_dense = F.normalize(query.dense_proj, dim=1)  # (N, D, L)
+        key_dense = F.normalize(key.dense_proj, dim=1)
+        dim = key_dense.shape[1]
+        matched_key = key_dense.gather(2, match[:, None, :].expand(-1, dim, -1))
+        loss_dense = self.head.loss(query_dense.transpose(1, 2).reshape(-1, dim),
+                                    matched_key.transpose(1, 2).reshape(-1, dim),
+                                    dense_negatives)
+        weight = self.dense_loss_weight
+        return dict(loss_global=(1 - weight) * loss_global, loss_dense=weight * loss_dense)
+
+    def loss(self, inputs: list[Tensor],
+             data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
+        """inputs: two views (N, C, H, W), the query's first."""
+        view_q, view_k = self.split_views(inputs, 2)
+        query = self.encode_query(view_q)
+        self.set_probe_features(query.backbone_map)
+        key = self.encode_key(view_k)
+        losses = self.contrastive_losses(query, key, self.global_queue.snapshot(),
+                                         self.dense_queue.snapshot())
+        self.global_queue.enqueue(concat_all_gather(F.normalize(key.global_proj, dim=1)))
+        self.dense_queue.enqueue(concat_all_gather(F.normalize(key.pooled_dense, dim=1)))
+        return losses

@@ -1,0 +1,124 @@
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.structures import DataSample
+from torch import Tensor, nn
+
+from mmssl.models.memories import NegativeQueue
+from mmssl.models.utils.multi_crop import forward_by_resolution
+from mmssl.registry import MODELS
+from mmssl.utils.dist import concat_all_gather, get_world_size
+from .base import BaseSelfSupervisor, ModuleCfg
+
+
+@MODELS.register_module()
+class SwAV(BaseSelfSupervisor):
+    """SwAV (Caron et al. 2020): swapped prediction of online cluster codes, multi-crop.
+
+    All views go through the backbone (once per resolution, see
+    :func:`~mmssl.models.utils.multi_crop.forward_by_resolution`) and the projection neck
+    (mmpretrain's ``SwAVNeck``: fc-BN-ReLU-fc, L2-normalised); the head scores every
+    projection against K L2-normalised prototypes. Codes of the global views come from
+    Sinkhorn-Knopp over the global batch (no gradient), and every other view predicts
+    them (:meth:`SwAVHead.loss`).
+
+    Prototypes are L2-normalised before each training forward. Keeping them frozen over
+    the first iterations is ``FreezeParametersHook``'s job, through
+    :meth:`cancel_frozen_gradients`.
+
+    Feature queue (small batches): one ``NegativeQueue`` per global view holds that
+    view's last ``queue_len`` projections of the global batch. From the epoch
+    ``queue_start_epoch`` on (given by ``EpochScheduleHook`` through :meth:`set_epoch`)
+    each step enqueues them; once a queue is full its scores join the Sinkhorn
+    equipartition (:meth:`SwAVHead.codes`). Queue scores only shape the codes: they get
+    no code and no gradient.
+
+    Args:
+        backbone, neck: the encoder and projection (``SwAVNeck``).
+        head: a :class:`SwAVHead`.
+        num_crops: (global, local) views per image, global views first in the pipeline.
+        queue_len: the length of each queue, a multiple of the global batch; 0: no queue.
+        queue_start_epoch: the epoch from which the queues are filled (15 in the paper).
+        data_preprocessor, channels_last, init_cfg, online_probe: as
+            :class:`BaseSelfSupervisor` (the probe reads the first view's backbone output
+            of the multi-crop forward, at no extra cost).
+    """
+
+    def __init__(self,
+                 backbone: ModuleCfg,
+                 neck: ModuleCfg,
+                 head: ModuleCfg,
+                 num_crops: Sequence[int] = (2, 6),
+                 queue_len: int = 0,
+                 queue_start_epoch: int = 15,
+                 data_preprocessor: Optional[ModuleCfg] = None,
+                 channels_last: bool = False,
+                 init_cfg: Optional[Union[dict, list]] = None,
+                 online_probe: Optional[ModuleCfg] = None) -> None:
+        super().__init__(backbone, neck, head, data_preprocessor, channels_last, init_cfg,
+                         online_probe)
+        if len(num_crops) != 2 or num_crops[0] < 1 or sum(num_crops) < 2:
+            raise ValueError(f'num_crops must be (global, local) with at least one global '
+                             f'view and two views in all, got {tuple(num_crops)}')
+        self.num_crops = tuple(num_crops)
+        self.queue_start_epoch = queue_start_epoch
+        self.queues = nn.ModuleList(
+            NegativeQueue(self.head.prototypes.in_features, queue_len,
+                          length_key='model.queue_len')
+            for _ in range(num_crops[0] if queue_len else 0))
+        # How many rows of the queues hold real projections (saturates at queue_len).
+        self.register_buffer('queue_filled', torch.zeros((), dtype=torch.long))
+        self._epoch: Optional[int] = None
+
+    def set_epoch(self, epoch: int) -> None:
+        """The training epoch that starts (``EpochScheduleHook``): it starts the queue."""
+        self._epoch = epoch
+
+    def cancel_frozen_gradients(self) -> None:
+        """Drop the prototypes' gradients, so the optimizer leaves them as they are.
+
+        ``FreezeParametersHook`` calls it between backward and the optimizer step during
+        the first iterations (313 at batch 4096 in the paper: one epoch).
+        """
+        for param in self.head.prototypes.parameters():
+            param.grad = None
+
+    def loss(self, inputs: list[Tensor],
+             data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
+        """inputs: ``sum(num_crops)`` views (N, C, H_v, W_v), the global ones first."""
+        views = self.split_views(inputs, sum(self.num_crops))
+        num_global, batch = self.num_crops[0], views[0].shape[0]
+        self.head.normalize_prototypes()
+        feats = forward_by_resolution(self.backbone, views)
+        self.set_probe_features(feats[0][-1][:batch])
+        z = F.normalize(self.neck(feats), dim=1)  # (V * N, D), view by view
+        scores = self.head(z).chunk(len(views))
+        use_queue = self._queue_started()
+        queue_full = use_queue and int(self.queue_filled) >= self.queues[0].length
+        codes = [self._codes(index, z[index * batch:(index + 1) * batch], scores[index],
+                             use_queue, queue_full) for index in range(num_global)]
+        if use_queue:
+            self.queue_filled.add_(batch * get_world_size()).clamp_(max=self.queues[0].length)
+        return dict(loss=self.head.loss(scores, codes))
+
+    @torch.no_grad()
+    def _codes(self, view: int, z: Tensor, scores: Tensor, use_queue: bool,
+               queue_full: bool) -> Tensor:
+        """(n, K) codes of global view ``view``; its projections z (n, D) join its queue."""
+        queue = self.queues[view] if use_queue else None
+        # The queue as it was before this batch joins it.
+        codes = self.head.codes(scores.detach(), queue.keys if queue_full else None)
+        if queue is not None:
+            queue.enqueue(concat_all_gather(z.detach()))
+        return codes
+
+    def _queue_started(self) -> bool:
+        if not len(self.queues) or not self.training:
+            return False
+        if self._epoch is None:
+            raise RuntimeError(
+                'SwAV with a queue needs the training epoch: add '
+                "custom_hooks = [dict(type='EpochScheduleHook')] to the config "
+                '(or call model.set_epoch(epoch) before each epoch)')
+        return self._epoch >= self.queue_start_epoch
