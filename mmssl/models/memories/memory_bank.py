@@ -4,7 +4,6 @@ from torch import Tensor, nn
 
 from mmssl.registry import MODELS
 from mmssl.utils.dist import concat_all_gather
-from .negative_queue import random_unit_rows
 
 
 def first_occurrence_rows(indices: Tensor) -> tuple[Tensor, Tensor]:
@@ -54,7 +53,7 @@ class MemoryBank(nn.Module):
             raise ValueError(f'MemoryBank momentum must be in [0, 1), got {momentum}')
         self.dim, self.size, self.momentum = dim, size, momentum
         # Random unit vectors until the first visit of each image, as in NPID.
-        self.register_buffer('feats', random_unit_rows(size, dim))
+        self.register_buffer('feats', F.normalize(torch.randn(size, dim), dim=1))
 
     def _check_indices(self, indices: Tensor) -> None:
         if indices.ndim != 1 or indices.dtype not in (torch.int32, torch.int64):

@@ -5,17 +5,6 @@ from torch import Tensor, nn
 from mmssl.registry import MODELS
 
 
-def random_unit_rows(rows: int, dim: int, seed: int = 0) -> Tensor:
-    """(rows, dim) random unit vectors from a generator of their own.
-
-    The initial content of a queue or bank: identical on every rank, and drawn without
-    touching the global RNG, so the network's initial weights under a given seed do not
-    depend on the size of the queue or bank (comparisons across K start alike).
-    """
-    generator = torch.Generator().manual_seed(seed)
-    return F.normalize(torch.randn(rows, dim, generator=generator), dim=1)
-
-
 @MODELS.register_module()
 class NegativeQueue(nn.Module):
     """A FIFO queue of L2-normalised keys, used as negatives (MoCo, DenseCL, SwAV).
@@ -39,7 +28,7 @@ class NegativeQueue(nn.Module):
                              f'got dim={dim}, length={length}')
         self.dim, self.length, self.length_key = dim, length, length_key
         # Random unit vectors until real keys replace them, as in MoCo.
-        self.register_buffer('keys', random_unit_rows(length, dim))
+        self.register_buffer('keys', F.normalize(torch.randn(length, dim), dim=1))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
 
     def snapshot(self) -> Tensor:
