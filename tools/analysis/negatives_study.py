@@ -103,6 +103,13 @@ def run_cell(cfg, cell: Cell, run_dir: str) -> dict:
     return dict(row, **train_and_read_knn(cfg, run_dir))
 
 
+def _ordered(results: dict[str, dict], cells: list[Cell]) -> list[dict]:
+    """The rows of this grid's cells in grid order, then those of earlier grids."""
+    names = [c.name for c in cells]
+    return ([results[n] for n in names if n in results] +
+            [row for n, row in results.items() if n not in names])
+
+
 def plot(path: str, rows: list[dict], args: argparse.Namespace) -> None:
     """kNN top-1 vs K per mechanism (left) and vs the MoCo momentum (right)."""
     import matplotlib
@@ -206,14 +213,15 @@ def main(argv=None) -> None:
         ran += 1
         print(f'[study] {cell.name}: kNN top-1 {results[cell.name]["knn_top1"]} '
               f'({results[cell.name]["status"]})', flush=True)
-        write_results(csv_path, FIELDS, [results[c.name] for c in cells if c.name in results])
-    rows = [results[c.name] for c in cells if c.name in results]
+        write_results(csv_path, FIELDS, _ordered(results, cells))
+    rows = _ordered(results, cells)
     write_results(csv_path, FIELDS, rows)
     write_table(osp.join(args.work_dir, 'results.md'), rows,
                 ['mechanism', 'K', 'momentum', 'batch_size', 'knn_top1_init', 'knn_top1',
                  'seconds', 'status'])
     plot(osp.join(args.work_dir, 'results.png'), rows, args)
-    print(f'[study] {len(rows)}/{len(cells)} cells in {csv_path}')
+    print(f'[study] {sum(c.name in results for c in cells)}/{len(cells)} cells of this grid '
+          f'in {csv_path}')
 
 
 if __name__ == '__main__':
