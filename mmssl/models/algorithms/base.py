@@ -6,16 +6,8 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
+from mmssl.models.utils.build import ModuleCfg, build_module
 from mmssl.registry import MODELS
-
-ModuleCfg = Union[dict, nn.Module]
-
-
-def build_module(cfg: Optional[ModuleCfg]) -> Optional[nn.Module]:
-    """A module from a config dict (through the registry), or the module itself."""
-    if cfg is None or isinstance(cfg, nn.Module):
-        return cfg
-    return MODELS.build(cfg)
 
 
 def pool_features(feat: Tensor) -> Tensor:

@@ -6,11 +6,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmssl.models.losses import negative_cosine_similarity, normalized_l2
+from mmssl.models.utils.build import build_module
 from mmssl.registry import MODELS
-
-
-def _build(cfg: Union[dict, nn.Module]) -> nn.Module:
-    return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
 
 
 @MODELS.register_module()
@@ -37,8 +34,8 @@ class PredictorHead(nn.Module):
 
     def __init__(self, predictor: Union[dict, nn.Module], loss: Union[dict, nn.Module]) -> None:
         super().__init__()
-        self.predictor = _build(predictor)
-        self.loss_head = _build(loss)
+        self.predictor = build_module(predictor)
+        self.loss_head = build_module(loss)
 
     def forward(self, projection: Tensor) -> Tensor:
         """(N, D) the prediction for one view's projection (N, D')."""
