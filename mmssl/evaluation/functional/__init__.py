@@ -1,3 +1,7 @@
 from .knn import topk_accuracy, weighted_knn_scores
+from .svm import (average_precision, cross_val_ap, normalize_features, one_vs_rest_labels,
+                  precision_recall, svm_classification)
 
-__all__ = ['topk_accuracy', 'weighted_knn_scores']
+__all__ = ['topk_accuracy', 'weighted_knn_scores', 'average_precision', 'cross_val_ap',
+           'normalize_features', 'one_vs_rest_labels', 'precision_recall',
+           'svm_classification']

@@ -1,0 +1,157 @@
+"""Detection transfer: mmdet builds every benchmark config and loads an mmssl backbone into
+it, and a real Mask R-CNN fine-tune runs on the labelme-examples photos (Debian package)."""
+import glob
+import json
+import math
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmssl.utils.checkpoint_layouts import extract_backbone_file, load_state_dict_file
+from tests._helpers import REPO_ROOT
+
+DET_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/benchmarks/mmdetection/*/*.py')))
+LABELME_IMAGES = ('/usr/share/doc/labelme-examples/examples/instance_segmentation/'
+                  'data_dataset_coco/JPEGImages')
+SHARED_RES5 = 'roi_head.shared_head.'
+
+
+def _build_detector(cfg: Config):
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+    return model
+
+
+def _fake_mmssl_checkpoint(path: str, depth: int) -> dict:
+    """An mmssl-layout checkpoint of an mmpretrain ResNet: online backbone and a decoy
+    momentum copy, all tensors random so that a load is told apart from an init."""
+    from mmpretrain.models import ResNet
+    gen = torch.Generator().manual_seed(depth)
+    backbone = {k: (torch.rand(v.shape, generator=gen) + 0.5 if v.is_floating_point() else v)
+                for k, v in ResNet(depth=depth).state_dict().items()}
+    state = {f'backbone.{k}': v for k, v in backbone.items()}
+    state.update({f'momentum_backbone.{k}': v + 1 for k, v in backbone.items()})
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    return backbone
+
+
+def _assert_backbone_loaded(model, backbone: dict) -> None:
+    """Every backbone tensor of the detector (and the C4 box head's res5) comes from
+    ``backbone``; every ``backbone`` tensor went somewhere; the rest are heads."""
+    used = set()
+    for name, value in model.state_dict().items():
+        if name.startswith('backbone.'):
+            source = name[len('backbone.'):]
+        elif name.startswith(SHARED_RES5 + 'layer'):
+            source = name[len(SHARED_RES5):]
+        else:
+            assert name.split('.')[0] in ('neck', 'rpn_head', 'roi_head'), name
+            continue
+        assert source in backbone, f'{name}: not in the checkpoint (missing key)'
+        assert torch.equal(value, backbone[source]), f'{name}: not loaded from the checkpoint'
+        used.add(source)
+    assert used == set(backbone), sorted(set(backbone) - used)[:5]
+
+
+@pytest.fixture(scope='module')
+def pretrained(tmp_path_factory):
+    """Converted backbone files of random ResNet-50 and ResNet-18 mmssl checkpoints."""
+    folder = tmp_path_factory.mktemp('pretrained')
+    files = {}
+    for depth in (18, 50):
+        raw = str(folder / f'r{depth}_mmssl.pth')
+        backbone = _fake_mmssl_checkpoint(raw, depth)
+        extract_backbone_file(raw, str(folder / f'r{depth}_backbone.pth'))
+        files[depth] = (str(folder / f'r{depth}_backbone.pth'), backbone)
+    return files
+
+
+def test_the_detection_configs_exist():
+    names = {osp.relpath(p, osp.join(REPO_ROOT, 'configs/benchmarks/mmdetection'))
+             for p in DET_CONFIGS}
+    assert {'voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py',
+            'coco/mask-rcnn_r50-c4_ms-1x_coco.py', 'coco/mask-rcnn_r50-c4_ms-2x_coco.py',
+            'coco/mask-rcnn_r50_fpn_ms-1x_coco.py',
+            'coco/mask-rcnn_r50_fpn_ms-2x_coco.py'} <= names
+
+
+@pytest.mark.parametrize('path', DET_CONFIGS, ids=[osp.basename(p) for p in DET_CONFIGS])
+def test_detector_builds_and_loads_the_converted_backbone(path, pretrained):
+    cfg = Config.fromfile(path)
+    depth = cfg.model.backbone.depth
+    checkpoint, backbone = pretrained[depth]
+    cfg.model.backbone.init_cfg.checkpoint = checkpoint
+    if 'shared_head' in cfg.model.roi_head:  # C4: res5 sits in the RoI head
+        cfg.model.roi_head.shared_head.init_cfg.checkpoint = checkpoint
+    if depth == 50:  # the MoCo protocol: nothing frozen, SyncBN fine-tuned
+        assert cfg.model.backbone.frozen_stages == -1 and not cfg.model.backbone.norm_eval
+        assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+    model = _build_detector(cfg)
+    _assert_backbone_loaded(model, backbone)
+
+
+def _run(*args: str, cwd: str) -> str:
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+    return result.stdout
+
+
+def _scalars(work_dir: str) -> list[dict]:
+    (path,) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.mark.skipif(not osp.isdir(LABELME_IMAGES),
+                    reason='Debian package labelme-examples not installed '
+                    '(tools/setup_env.sh installs it)')
+def test_labelme_mask_rcnn_from_an_mmssl_pretrained_backbone(tmp_path):
+    """Pretrain (MoCo v2, 3 iterations on the photos), extract the backbone, fine-tune Mask
+    R-CNN R18-FPN a few iterations and evaluate bbox and segm with mmdet's COCO metric."""
+    pre_dir, det_dir = str(tmp_path / 'pretrain'), str(tmp_path / 'det')
+    _run('tools/train.py', 'configs/mocov2/mocov2_resnet18_1xb8-coslr-1e_labelme.py',
+         '--work-dir', pre_dir, '--cfg-options', 'train_dataloader.dataset.times=8',
+         'train_dataloader.num_workers=0', cwd=REPO_ROOT)
+    backbone_file = str(tmp_path / 'backbone.pth')
+    _run('tools/model_converters/extract_backbone.py', osp.join(pre_dir, 'epoch_1.pth'),
+         backbone_file, cwd=REPO_ROOT)
+    _run('tools/dataset_converters/prepare_labelme_examples.py', '--out',
+         str(tmp_path / 'labelme'), cwd=REPO_ROOT)
+    ann_file = str(tmp_path / 'labelme' / 'annotations.json')
+    config = 'configs/benchmarks/mmdetection/labelme/mask-rcnn_r18_fpn_1xb3-40i_labelme.py'
+    iters = 8
+    _run('tools/train.py', config, '--work-dir', det_dir, '--cfg-options',
+         f'model.backbone.init_cfg.checkpoint={backbone_file}',
+         f'train_dataloader.dataset.ann_file={ann_file}',
+         f'val_dataloader.dataset.ann_file={ann_file}', f'val_evaluator.ann_file={ann_file}',
+         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+         'default_hooks.logger.interval=2', cwd=REPO_ROOT)
+
+    # The detector's backbone is the pretrained online encoder, not the key encoder.
+    cfg = Config.fromfile(osp.join(det_dir, osp.basename(config)))
+    model = _build_detector(cfg)
+    pretrained_state = load_state_dict_file(osp.join(pre_dir, 'epoch_1.pth'))
+    backbone = {k[len('backbone.'):]: v for k, v in pretrained_state.items()
+                if k.startswith('backbone.')}
+    _assert_backbone_loaded(model, backbone)
+    assert not torch.equal(pretrained_state['backbone.conv1.weight'],
+                           pretrained_state['momentum_backbone.conv1.weight'])
+
+    rows = _scalars(det_dir)
+    losses = [row['loss'] for row in rows if 'loss' in row]
+    # logged at iteration 1 and every 2 iterations
+    assert len(losses) == iters // 2 + 1 and all(math.isfinite(x) for x in losses), losses
+    assert sum(losses[-2:]) < sum(losses[:2]), losses
+    (metrics,) = [row for row in rows if 'coco/bbox_mAP' in row]
+    for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50'):
+        assert 0.0 <= metrics[key] <= 1.0, (key, metrics)
