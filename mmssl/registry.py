@@ -6,6 +6,7 @@ mmpretrain (backbones such as ``ResNet`` and ``VisionTransformer``, necks, trans
 ``LARS``), then in mmengine. Other scopes are reached with a prefix, for example
 ``type='mmdet.ResNet'``. This module imports only registries: it is the bottom layer.
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
@@ -13,7 +14,7 @@ __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS',
     'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS',
     'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
-    'TASK_UTILS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
+    'TASK_UTILS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS'
 ]
 
 _ENGINE = ['mmpretrain.engine', 'mmssl.engine']
@@ -46,6 +47,9 @@ PARAM_SCHEDULERS = _child('PARAM_SCHEDULERS', _ENGINE)
 DATASETS = _child('DATASETS', _DATA)
 DATA_SAMPLERS = _child('DATA_SAMPLERS', _DATA)
 TRANSFORMS = _child('TRANSFORMS', _DATA)
+# Collate functions, named 'mmssl.<name>' in a dataloader's collate_fn (mmengine looks them
+# up in its root registry, which reaches this one through the scope prefix).
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope='mmssl', locations=_DATA)
 
 MODELS = _child('MODELS', _MODELS)
 MODEL_WRAPPERS = _child('MODEL_WRAPPERS', _MODELS)

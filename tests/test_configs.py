@@ -7,8 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.config import Config
-from mmengine.dataset import default_collate
-from mmengine.registry import init_default_scope
+from mmengine.registry import FUNCTIONS, init_default_scope
 
 from mmssl.registry import DATASETS, HOOKS, MODELS
 from tests._helpers import REPO_ROOT
@@ -54,7 +53,8 @@ def test_name_matches_content(path):
     assert cfg.train_dataloader.batch_size == int(match['batch'])
     assert cfg.train_cfg.max_epochs == int(match['epochs'])
     assert cfg.auto_scale_lr.base_batch_size == int(match['gpus']) * int(match['batch'])
-    assert (cfg.optim_wrapper.get('type') == 'AmpOptimWrapper') == bool(match['amp'])
+    assert (cfg.optim_wrapper.get('type') in ('AmpOptimWrapper', 'AutocastOptimWrapper')
+            ) == bool(match['amp'])
     assert match['algo'].startswith(cfg.model.type.lower())  # mocov2 -> MoCo
     assert cfg.default_scope == 'mmssl'
     assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
@@ -62,8 +62,8 @@ def test_name_matches_content(path):
 
 def _jpeg_folder(root):
     rng = np.random.default_rng(0)
-    for i in range(2):
-        cv2.imwrite(str(root / f'img{i}.jpg'), rng.integers(0, 255, (300, 260, 3), np.uint8))
+    for i, shape in enumerate([(300, 260, 3), (240, 320, 3)]):
+        cv2.imwrite(str(root / f'img{i}.jpg'), rng.integers(0, 255, shape, np.uint8))
     return str(root)
 
 
@@ -88,7 +88,9 @@ def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
     dataset = DATASETS.build(dataset_cfg)
     # Two samples through the collate function and the data preprocessor, as in training:
     # the views the algorithm receives (made by the pipeline or on the device).
-    batch = default_collate([dataset[0], dataset[1]])
+    collate_type = cfg.train_dataloader.get('collate_fn', {}).get('type', 'default_collate')
+    collate = FUNCTIONS.get(collate_type)
+    batch = collate([dataset[0], dataset[1]])
     views = model.data_preprocessor(batch, training=True)['inputs']
     assert isinstance(views, list) and len(views) == model.data_preprocessor.num_views
     assert all(view.ndim == 4 and view.shape[:2] == (2, 3) for view in views)

@@ -18,12 +18,16 @@ _base_ = [
 
 data_preprocessor = dict(view_groups=[
     dict(num_views=2, transforms=[
-        dict(type='BatchRandomResizedCrop', size=24, scale=(0.4, 1.0), flip_prob=0.5),
-        dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, prob=0.8),
+        dict(type='BatchRandomResizedCrop', size=24, scale=(0.4, 1.0)),
+        dict(type='BatchRandomFlip', prob=0.5),
+        dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, saturation=0.0,
+             hue=0.0, prob=0.8),
     ]),
     dict(num_views=4, transforms=[
-        dict(type='BatchRandomResizedCrop', size=12, scale=(0.05, 0.4), flip_prob=0.5),
-        dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, prob=0.8),
+        dict(type='BatchRandomResizedCrop', size=12, scale=(0.05, 0.4)),
+        dict(type='BatchRandomFlip', prob=0.5),
+        dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, saturation=0.0,
+             hue=0.0, prob=0.8),
     ]),
 ])
 

@@ -8,8 +8,10 @@ model = dict(
     head=dict(temperature=0.07))
 
 data_preprocessor = dict(device_views=[
-    dict(type='BatchRandomResizedCrop', size=24, scale=(0.2, 1.0), flip_prob=0.5),
-    dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, prob=1.0),
+    dict(type='BatchRandomResizedCrop', size=24, scale=(0.2, 1.0)),
+    dict(type='BatchRandomFlip', prob=0.5),
+    dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, saturation=0.0,
+         hue=0.0, prob=1.0),
 ])
 
 train_cfg = dict(max_epochs=1)

@@ -11,8 +11,10 @@ _base_ = [
 # SimCLR's own view recipe: crop scale 0.08-1, strength-1 jitter (grey images: brightness and
 # contrast only; 0.8 is the largest factor range that keeps the image positive).
 data_preprocessor = dict(device_views=[
-    dict(type='BatchRandomResizedCrop', size=24, scale=(0.08, 1.0), flip_prob=0.5),
-    dict(type='BatchColorJitter', brightness=0.8, contrast=0.8, prob=0.8),
+    dict(type='BatchRandomResizedCrop', size=24, scale=(0.08, 1.0)),
+    dict(type='BatchRandomFlip', prob=0.5),
+    dict(type='BatchColorJitter', brightness=0.8, contrast=0.8, saturation=0.0,
+         hue=0.0, prob=0.8),
 ])
 
 model = dict(

@@ -1,6 +1,6 @@
 """Frozen backbone features of a config + checkpoint, per stage, as numpy arrays.
 
-What the SVM benchmark (``tools/benchmarks/svm_voc07.py``) and the analysis tools
+What the SVM benchmark (``tools/benchmark/svm_voc07.py``) and the analysis tools
 (``tools/analysis/extract_features.py``, ``visualize_tsne.py``) share:
 
 - :func:`build_feature_model`: the config's ``model.backbone`` (with the requested stages

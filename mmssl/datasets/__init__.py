@@ -1,8 +1,9 @@
+from .collate import pad_collate
 from .fashion_mnist import FashionMNIST, read_idx
 from .image_folder import ImageFolder
 from .knn_dataset import KNNDataset
 from .transforms import *  # noqa: F401,F403
 from .voc07_cls import VOC07Classification
 
-__all__ = ['FashionMNIST', 'ImageFolder', 'KNNDataset', 'read_idx',
+__all__ = ['FashionMNIST', 'ImageFolder', 'KNNDataset', 'read_idx', 'pad_collate',
            'VOC07Classification']

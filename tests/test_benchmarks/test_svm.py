@@ -1,5 +1,5 @@
 """The VOC07 SVM benchmark: AP, the per-class SVMs with their cost sweep, the VOC07
-classification dataset and tools/benchmarks/svm_voc07.py (mmssl/evaluation/functional/svm.py,
+classification dataset and tools/benchmark/svm_voc07.py (mmssl/evaluation/functional/svm.py,
 mmssl/datasets/voc07_cls.py)."""
 import json
 import os.path as osp
@@ -15,7 +15,7 @@ from mmssl.evaluation.functional import (average_precision, one_vs_rest_labels,
                                          svm_classification)
 from mmssl.registry import MODELS
 from tests._helpers import DEMO_CONFIG, REPO_ROOT, write_config
-from tools.benchmarks.svm_voc07 import main as svm_voc07
+from tools.benchmark.svm_voc07 import main as svm_voc07
 
 FMNIST_SVM = osp.join(REPO_ROOT, 'configs/benchmarks/classification/voc07_svm/'
                       'resnet18-cifar-w16_svm-fmnist.py')

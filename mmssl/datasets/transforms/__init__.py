@@ -1,3 +1,4 @@
 from .loading import ImageDecodeError, LoadImageFromFile
+from .resize import ResizeToFit
 
-__all__ = ['ImageDecodeError', 'LoadImageFromFile']
+__all__ = ['ImageDecodeError', 'LoadImageFromFile', 'ResizeToFit']

@@ -126,6 +126,21 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
                 sample.set_pred_score(score).set_pred_label(score.argmax())
         return data_samples
 
+    def compile_backbones(self, **options) -> list[str]:
+        """``torch.compile`` every backbone (online and momentum/teacher) in place.
+
+        ``nn.Module.compile`` keeps the parameters and state-dict keys as they are, so
+        checkpoints do not change. Call it once the model is complete (the
+        ``CompileBackbonesHook`` does, before training): a copy made afterwards would
+        still run the original's compiled forward. ``options`` go to ``torch.compile``.
+        Returns the names of the compiled modules.
+        """
+        names = [name for name, module in self.named_children()
+                 if name.endswith('backbone') and module is not None]
+        for name in names:
+            getattr(self, name).compile(**options)
+        return names
+
     def attach_online_probe(self, probe: ModuleCfg) -> None:
         """Add the online linear probe (see the class docstring and ``online_probe``).
 

@@ -1,10 +1,18 @@
 """View augmentations that run on whole batches on the model's device.
 
 The CPU pipeline of a multi-view method (decode, then crop/jitter every view of every
-image) is usually what limits throughput. These transforms take a float batch
-(N, C, H, W) with values in [0, 255], draw independent parameters per sample on the
-device and apply them with batched tensor ops, so the dataloader only decodes.
-``SelfSupDataPreprocessor(device_views=...)`` makes the views with them.
+image) is usually what limits throughput. These ops take a float batch (N, C, H, W),
+values in [0, 255], channels in RGB order, and reproduce torchvision's transforms with
+independent parameters per sample, drawn on the device from a ``torch.Generator`` and
+applied with batched tensor ops: no host synchronisation, no data-dependent shapes.
+
+Every op splits into ``sample_params(n, generator, image_sizes)`` (random, a dict of
+tensors with leading dim n) and ``apply_params(images, params, image_sizes)``
+(deterministic; applying to a batch equals applying to each image with its slice of the
+params).
+``image_sizes`` (n, 2) int64 holds each sample's valid [h, w] when images are padded at
+the bottom/right to one canvas; only the crop reads it: the other ops treat the whole
+tensor as the image, so the crop comes first in a chain on padded images.
 """
 import math
 from typing import Sequence
@@ -15,94 +23,358 @@ from torch import Tensor, nn
 
 from mmssl.registry import MODELS
 
+# torchvision's luma weights (``rgb_to_grayscale``).
+_LUMA = (0.2989, 0.587, 0.114)
 
-def _uniform(n: int, low: float, high: float, like: Tensor) -> Tensor:
-    """(n,) samples of U(low, high) on ``like``'s device, from torch's global RNG."""
-    return torch.empty(n, device=like.device).uniform_(low, high)
+
+def _rand(generator: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """U[0, 1) of ``shape`` on the generator's device, from that generator only."""
+    return torch.rand(shape, generator=generator, device=generator.device, dtype=dtype)
+
+
+def _uniform(generator: torch.Generator, low: float, high: float, *shape: int) -> Tensor:
+    """U[low, high) of ``shape``, float32, as ``Tensor.uniform_``."""
+    return _rand(generator, *shape) * (high - low) + low
+
+
+def _check_prob(op: str, prob: float) -> None:
+    if not 0 <= prob <= 1:
+        raise ValueError(f'{op} prob must be in [0, 1], got {prob}')
+
+
+def _check_range(op: str, name: str, value: Sequence[float], upper: float = math.inf) -> None:
+    """A (min, max) pair with 0 < min <= max <= upper."""
+    if len(value) != 2 or not 0 < value[0] <= value[1] <= upper:
+        raise ValueError(f'{op} {name} must be (min, max) with 0 < min <= max'
+                         f'{"" if upper == math.inf else f" <= {upper}"}, got {tuple(value)}')
+
+
+def _per_sample(values: Tensor) -> Tensor:
+    """(N,) -> (N, 1, 1, 1), to broadcast over an image batch."""
+    return values.view(-1, 1, 1, 1)
+
+
+def _luma(images: Tensor) -> Tensor:
+    """(N, 3, H, W) RGB -> (N, 1, H, W) luma; 1-channel images are their own luma."""
+    if images.shape[1] == 1:
+        return images
+    r, g, b = images.unbind(1)
+    return (_LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b).unsqueeze(1)
+
+
+class BatchViewAugment(nn.Module):
+    """Base of the batched view ops: ``forward = apply_params(sample_params(...))``.
+
+    (Not ``apply``: that name is ``nn.Module.apply(fn)``, which ``model.to`` and weight
+    initialisation call on every submodule.)
+    """
+
+    def sample_params(self, n: int, generator: torch.Generator,
+                      image_sizes: Tensor | None = None) -> dict[str, Tensor]:
+        """Per-sample parameters, each with leading dim n, drawn from ``generator`` only."""
+        raise NotImplementedError
+
+    def apply_params(self, images: Tensor, params: dict[str, Tensor],
+                     image_sizes: Tensor | None = None) -> Tensor:
+        """(N, C, H, W) float in [0, 255] -> augmented batch, deterministic in ``params``."""
+        raise NotImplementedError
+
+    def forward(self, images: Tensor, generator: torch.Generator,
+                image_sizes: Tensor | None = None) -> Tensor:
+        params = self.sample_params(images.shape[0], generator, image_sizes)
+        return self.apply_params(images, params, image_sizes)
+
+
+class _RandomApplied(BatchViewAugment):
+    """An op applied to each sample with probability ``prob``: params ``apply`` (N,) bool."""
+
+    def __init__(self, prob: float) -> None:
+        super().__init__()
+        _check_prob(type(self).__name__, prob)
+        self.prob = prob
+
+    def sample_params(self, n: int, generator: torch.Generator,
+                      image_sizes: Tensor | None = None) -> dict[str, Tensor]:
+        return dict(apply=_rand(generator, n) < self.prob)
+
+    def transform(self, images: Tensor, params: dict[str, Tensor]) -> Tensor:
+        """The op on every sample of the batch; ``apply_params`` then selects per sample."""
+        raise NotImplementedError
+
+    def apply_params(self, images: Tensor, params: dict[str, Tensor],
+                     image_sizes: Tensor | None = None) -> Tensor:
+        return torch.where(_per_sample(params['apply']), self.transform(images, params), images)
+
+
+def full_image_sizes(images: Tensor) -> Tensor:
+    """(N, 2) int64 [H, W] of a batch whose images fill the tensor, made without a sync."""
+    n, _, h, w = images.shape
+    sizes = torch.empty(n, 2, dtype=torch.int64, device=images.device)
+    sizes[:, 0], sizes[:, 1] = h, w
+    return sizes
+
+
+def _resize_weights(start: Tensor, length: Tensor, out_size: int, in_size: int) -> Tensor:
+    """(N, out_size, in_size) rows that resample [start, start + length) to ``out_size``.
+
+    torch's antialiased bilinear resize (``interpolate(..., antialias=True)``, the one of
+    torchvision's ``resize``): output pixel i is centred at ``scale * (i + 0.5)`` in the
+    segment, ``scale = length / out_size``; input pixels weigh by a triangle of half-width
+    ``max(scale, 1)`` around it, renormalised over the pixels inside the segment (which is
+    an edge clamp when upsampling). start, length: (N,) int64.
+    """
+    scale = (length.float() / out_size).view(-1, 1, 1)
+    # Offsets of the input pixel centres in the segment, as torch computes them.
+    pos = (torch.arange(in_size, device=start.device) - start.view(-1, 1)).float()
+    centre = scale * (torch.arange(out_size, device=start.device).float() + 0.5).view(1, -1, 1)
+    inv_support = torch.where(scale >= 1, 1 / scale, torch.ones_like(scale))
+    weights = (1 - ((pos.unsqueeze(1) + 0.5 - centre) * inv_support).abs()).clamp(min=0)
+    inside = (pos >= 0) & (pos < length.view(-1, 1))
+    weights = weights * inside.unsqueeze(1)
+    return weights / weights.sum(-1, keepdim=True)
 
 
 @MODELS.register_module()
-class BatchRandomResizedCrop(nn.Module):
-    """Random-resized crop plus an optional horizontal flip, per sample, in one resample.
+class BatchRandomResizedCrop(BatchViewAugment):
+    """torchvision's ``RandomResizedCrop`` (bilinear, antialiased), per sample.
 
-    As torchvision's ``RandomResizedCrop``: a box of area ``scale`` x the image and aspect
-    ``ratio`` (log-uniform) is placed uniformly at random and resized (bilinear) to
-    ``size``. Boxes that do not fit are shrunk to fit (torchvision retries, then falls back
-    to a centre crop), which keeps the op free of host syncs.
+    Boxes follow ``RandomResizedCrop.get_params`` exactly: 10 attempts (area
+    ``U(scale) * h * w``, log-uniform aspect in ``ratio``, rounded sides; accepted if they
+    fit), the first accepted one placed uniformly, else the centre crop with the aspect
+    clamped to ``ratio``. All attempts are drawn at once. The resample is the antialiased
+    bilinear resize of each box as separable (out, in) weight matrices over the canvas:
+    two batched matmuls, zero weight outside the box.
+
+    Params: ``boxes`` (N, 4) int64 (top, left, height, width) inside each sample's
+    ``image_sizes``, which ``sample_params`` needs (``forward`` fills it for unpadded
+    batches, see ``full_image_sizes``).
 
     Args:
         size: output side (square) or (H, W).
         scale: range of the box area as a fraction of the image area.
         ratio: range of the box aspect ratio (width / height).
-        flip_prob: probability of a horizontal flip.
     """
+
+    attempts = 10
 
     def __init__(self,
                  size: int | Sequence[int],
                  scale: Sequence[float] = (0.08, 1.0),
-                 ratio: Sequence[float] = (3 / 4, 4 / 3),
-                 flip_prob: float = 0.5) -> None:
+                 ratio: Sequence[float] = (3 / 4, 4 / 3)) -> None:
         super().__init__()
         self.size = (size, size) if isinstance(size, int) else tuple(size)
-        if not 0 < scale[0] <= scale[1] <= 1:
-            raise ValueError(f'BatchRandomResizedCrop scale must satisfy 0 < min <= max <= 1, '
-                             f'got {tuple(scale)}')
-        if not 0 < ratio[0] <= ratio[1]:
-            raise ValueError(f'BatchRandomResizedCrop ratio must satisfy 0 < min <= max, '
-                             f'got {tuple(ratio)}')
-        self.scale, self.ratio, self.flip_prob = tuple(scale), tuple(ratio), flip_prob
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f'BatchRandomResizedCrop size must be a positive int or (h, w), '
+                             f'got {size}')
+        _check_range('BatchRandomResizedCrop', 'scale', scale)
+        _check_range('BatchRandomResizedCrop', 'ratio', ratio)
+        self.scale, self.ratio = tuple(scale), tuple(ratio)
 
-    def sample_boxes(self, n: int, like: Tensor) -> Tensor:
-        """(n, 4) boxes (cx, cy, w, h) in normalised coordinates, image = [-1, 1]^2."""
-        area = _uniform(n, *self.scale, like)
-        aspect = torch.exp(_uniform(n, math.log(self.ratio[0]), math.log(self.ratio[1]), like))
-        # Half-sizes in [-1, 1] units: the full image has half-size 1 in each direction.
-        half_w = torch.sqrt(area * aspect).clamp(max=1.0)
-        half_h = torch.sqrt(area / aspect).clamp(max=1.0)
-        cx = _uniform(n, -1, 1, like) * (1 - half_w)
-        cy = _uniform(n, -1, 1, like) * (1 - half_h)
-        return torch.stack([cx, cy, half_w, half_h], dim=1)
+    def sample_params(self, n: int, generator: torch.Generator,
+                      image_sizes: Tensor | None = None) -> dict[str, Tensor]:
+        if image_sizes is None:
+            raise ValueError('BatchRandomResizedCrop.sample_params needs image_sizes (n, 2); '
+                             'pass full_image_sizes(images) for unpadded batches')
+        height, width = image_sizes.to(generator.device).double().unbind(1)  # (n,) each
+        area = (_uniform(generator, *self.scale, n, self.attempts).double()
+                * (height * width)[:, None])
+        log_ratio = math.log(self.ratio[0]), math.log(self.ratio[1])
+        aspect = torch.exp(_uniform(generator, *log_ratio, n, self.attempts)).double()
+        w = torch.round(torch.sqrt(area * aspect))  # (n, attempts), round half to even
+        h = torch.round(torch.sqrt(area / aspect))
+        fits = (w > 0) & (w <= width[:, None]) & (h > 0) & (h <= height[:, None])
+        first = fits.to(torch.uint8).argmax(1, keepdim=True)  # first accepted attempt
+        w, h = w.gather(1, first).squeeze(1), h.gather(1, first).squeeze(1)
+        # Uniform placement of the accepted box.
+        u_top, u_left = _rand(generator, n, 2, dtype=torch.float64).unbind(1)
+        top = torch.minimum(torch.floor(u_top * (height - h + 1)), height - h)
+        left = torch.minimum(torch.floor(u_left * (width - w + 1)), width - w)
+        # torchvision's fallback: centre crop, aspect clamped to the ratio range.
+        in_ratio = width / height
+        fb_w = torch.where(in_ratio > self.ratio[1], torch.round(height * self.ratio[1]), width)
+        fb_h = torch.where(in_ratio < self.ratio[0], torch.round(width / self.ratio[0]), height)
+        fb_top = torch.div(height - fb_h, 2, rounding_mode='floor')
+        fb_left = torch.div(width - fb_w, 2, rounding_mode='floor')
+        found = fits.any(1)
+        boxes = torch.stack([torch.where(found, top, fb_top), torch.where(found, left, fb_left),
+                             torch.where(found, h, fb_h), torch.where(found, w, fb_w)], 1)
+        return dict(boxes=boxes.long())
 
-    def forward(self, images: Tensor) -> Tensor:
-        """(N, C, H, W) float -> (N, C, *size) float."""
-        n = images.shape[0]
-        cx, cy, half_w, half_h = self.sample_boxes(n, images).unbind(1)
-        flip = torch.where(torch.rand(n, device=images.device) < self.flip_prob, -1.0, 1.0)
-        theta = torch.zeros(n, 2, 3, device=images.device)
-        theta[:, 0, 0] = half_w * flip
-        theta[:, 0, 2] = cx
-        theta[:, 1, 1] = half_h
-        theta[:, 1, 2] = cy
-        grid = F.affine_grid(theta, [n, images.shape[1], *self.size], align_corners=False)
-        return F.grid_sample(images, grid, mode='bilinear', padding_mode='border',
-                             align_corners=False)
+    def apply_params(self, images: Tensor, params: dict[str, Tensor],
+                     image_sizes: Tensor | None = None) -> Tensor:
+        """(N, C, H, W) -> (N, C, *size): each box resized as torchvision's ``resized_crop``."""
+        top, left, h, w = params['boxes'].to(images.device).unbind(1)
+        rows = _resize_weights(top, h, self.size[0], images.shape[2]).to(images.dtype)
+        cols = _resize_weights(left, w, self.size[1], images.shape[3]).to(images.dtype)
+        # (N, 1, out_h, H) @ (N, C, H, W) @ (N, 1, W, out_w)
+        return rows.unsqueeze(1) @ images @ cols.transpose(1, 2).unsqueeze(1)
+
+    def forward(self, images: Tensor, generator: torch.Generator,
+                image_sizes: Tensor | None = None) -> Tensor:
+        if image_sizes is None:
+            image_sizes = full_image_sizes(images)
+        return super().forward(images, generator, image_sizes)
 
 
 @MODELS.register_module()
-class BatchColorJitter(nn.Module):
-    """Brightness and contrast jitter per sample, applied with probability ``prob``.
+class BatchRandomFlip(_RandomApplied):
+    """torchvision's ``RandomHorizontalFlip(prob)``, per sample. Params: ``apply`` (N,)."""
 
-    Brightness multiplies by b ~ U(1 - brightness, 1 + brightness); contrast blends with
-    the image's mean level over all pixels and channels: ``mean + c * (x - mean)``,
-    c ~ U(1 - contrast, 1 + contrast) (torchvision's definitions on grey images, where
-    its luma mean is this mean); brightness first, then contrast, each clamped to
-    [0, 255]. Saturation and hue are left out: they do nothing on grey images.
+    def __init__(self, prob: float = 0.5) -> None:
+        super().__init__(prob)
+
+    def transform(self, images: Tensor, params: dict[str, Tensor]) -> Tensor:
+        return images.flip(-1)
+
+
+@MODELS.register_module()
+class BatchColorJitter(BatchViewAugment):
+    """torchvision's ``RandomApply([ColorJitter(...)], p=prob)``, per sample.
+
+    Factors as torchvision's: brightness, contrast, saturation ~ U(max(0, 1 - x), 1 + x),
+    hue ~ U(-hue, hue), the four ops in a random order per sample, each clamped to the
+    value range: brightness scales, contrast blends with the mean luma of the image,
+    saturation with the luma image, hue shifts H in HSV. On 1-channel images contrast
+    uses the image mean and saturation and hue do nothing (as torchvision). An op whose
+    strength is 0 is skipped (its factor is the identity).
+
+    Params: ``apply`` (N,) bool; ``factors`` (N, 4) float32 (brightness, contrast,
+    saturation, hue); ``order`` (N, 4) int64, a permutation of the op indices
+    (0 brightness, 1 contrast, 2 saturation, 3 hue: torchvision's ``fn_idx``).
     """
 
     def __init__(self, brightness: float = 0.4, contrast: float = 0.4,
-                 prob: float = 0.8) -> None:
+                 saturation: float = 0.4, hue: float = 0.1, prob: float = 0.8) -> None:
         super().__init__()
-        for name, value in (('brightness', brightness), ('contrast', contrast)):
-            if not 0 <= value < 1:
-                raise ValueError(f'BatchColorJitter {name} must be in [0, 1), got {value}')
-        self.brightness, self.contrast, self.prob = brightness, contrast, prob
+        for name, value in (('brightness', brightness), ('contrast', contrast),
+                            ('saturation', saturation)):
+            if not value >= 0:
+                raise ValueError(f'BatchColorJitter {name} must be >= 0, got {value}')
+        if not 0 <= hue <= 0.5:
+            raise ValueError(f'BatchColorJitter hue must be in [0, 0.5], got {hue}')
+        _check_prob('BatchColorJitter', prob)
+        self.brightness, self.contrast, self.saturation = brightness, contrast, saturation
+        self.hue, self.prob = hue, prob
 
-    def forward(self, images: Tensor) -> Tensor:
-        """(N, C, H, W) float in [0, 255] -> same shape, jittered."""
-        n = images.shape[0]
-        apply = (torch.rand(n, device=images.device) < self.prob).float()
-        b = 1 + apply * _uniform(n, -self.brightness, self.brightness, images)
-        c = 1 + apply * _uniform(n, -self.contrast, self.contrast, images)
-        images = (images * b.view(n, 1, 1, 1)).clamp(0, 255)
-        grey_mean = images.mean(dim=(1, 2, 3), keepdim=True)
-        return (grey_mean + c.view(n, 1, 1, 1) * (images - grey_mean)).clamp(0, 255)
+    def sample_params(self, n: int, generator: torch.Generator,
+                      image_sizes: Tensor | None = None) -> dict[str, Tensor]:
+        ranges = [(max(0.0, 1 - x), 1 + x)
+                  for x in (self.brightness, self.contrast, self.saturation)]
+        ranges.append((-self.hue, self.hue))
+        return dict(apply=_rand(generator, n) < self.prob,
+                    factors=torch.stack([_uniform(generator, *r, n) for r in ranges], 1),
+                    order=_rand(generator, n, 4).argsort(1))
+
+    def apply_params(self, images: Tensor, params: dict[str, Tensor],
+                     image_sizes: Tensor | None = None) -> Tensor:
+        x = images / 255  # torchvision's float range, so the ops match its arithmetic
+        factors, order = params['factors'].to(images.dtype), params['order']
+        colour = images.shape[1] == 3
+        identity = torch.ones_like(factors)  # brightness, contrast, saturation 1, hue 0
+        identity[:, 3] = 0
+        for position in range(4):
+            # Every sample runs its op of this position; the others get identity factors.
+            chosen = order[:, position:position + 1] == torch.arange(4, device=order.device)
+            f = [_per_sample(f) for f in torch.where(chosen, factors, identity).unbind(1)]
+            if self.brightness:
+                x = (f[0] * x).clamp(0, 1)
+            if self.contrast:
+                x = _blend(x, _luma(x).mean((1, 2, 3), keepdim=True), f[1])
+            if colour and self.saturation:
+                x = _blend(x, _luma(x), f[2])
+            if colour and self.hue:
+                x = torch.where(_per_sample(chosen[:, 3]), _shift_hue(x, f[3]), x)
+        return torch.where(_per_sample(params['apply']), x * 255, images)
+
+
+def _blend(images: Tensor, other: Tensor, factor: Tensor) -> Tensor:
+    """torchvision's ``_blend`` on [0, 1] images: factor * images + (1 - factor) * other."""
+    return (factor * images + (1 - factor) * other).clamp(0, 1)
+
+
+def _shift_hue(images: Tensor, shift: Tensor) -> Tensor:
+    """(N, 3, H, W) RGB in [0, 1], shift (N, 1, 1, 1): torchvision's ``adjust_hue``."""
+    maxc, minc = images.amax(1), images.amin(1)
+    r, g, b = images.unbind(1)
+    eqc = maxc == minc
+    chroma = maxc - minc
+    ones = torch.ones_like(maxc)
+    s = chroma / torch.where(eqc, ones, maxc)
+    rc, gc, bc = ((maxc.unsqueeze(1) - images) / torch.where(eqc, ones, chroma).unsqueeze(1)
+                  ).unbind(1)
+    h = ((maxc == r) * (bc - gc) + ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+         + ((maxc != g) & (maxc != r)) * (4.0 + gc - rc))
+    h = torch.fmod(h / 6.0 + 1.0, 1.0)
+    h = (h + shift.squeeze(1)) % 1.0
+    # HSV -> RGB: torchvision's ``_hsv2rgb`` (a table of v, p, q, t per sector of h) in
+    # closed form: channel n in (5, 3, 1) is v - v * s * clamp(min(k, 4 - k), 0, 1),
+    # k = (n + 6 h) mod 6; the same values, without the (N, 3, 6, H, W) table.
+    v = maxc.unsqueeze(1)
+    n = torch.tensor([5.0, 3.0, 1.0], device=images.device).view(1, 3, 1, 1)
+    k = torch.remainder(n + 6.0 * h.unsqueeze(1), 6.0)
+    return v - v * s.unsqueeze(1) * torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
+
+
+@MODELS.register_module()
+class BatchRandomGrayscale(_RandomApplied):
+    """torchvision's ``RandomGrayscale(prob)``: luma kept at C channels. Params: ``apply``."""
+
+    def __init__(self, prob: float = 0.2) -> None:
+        super().__init__(prob)
+
+    def transform(self, images: Tensor, params: dict[str, Tensor]) -> Tensor:
+        return _luma(images).expand_as(images)
+
+
+@MODELS.register_module()
+class BatchGaussianBlur(_RandomApplied):
+    """torchvision's ``RandomApply([GaussianBlur(kernel_size, sigma)], p=prob)``, per sample.
+
+    sigma ~ U(sigma) per sample; a separable Gaussian of ``kernel_size`` taps with
+    reflect padding, run as grouped convolutions (one kernel per sample).
+    Params: ``apply`` (N,) bool, ``sigma`` (N,) float32.
+    """
+
+    def __init__(self, kernel_size: int = 23, sigma: Sequence[float] = (0.1, 2.0),
+                 prob: float = 0.5) -> None:
+        if not (isinstance(kernel_size, int) and kernel_size > 0 and kernel_size % 2):
+            raise ValueError(f'BatchGaussianBlur kernel_size must be a positive odd int, '
+                             f'got {kernel_size}')
+        _check_range('BatchGaussianBlur', 'sigma', sigma)
+        super().__init__(prob)
+        self.kernel_size, self.sigma = kernel_size, tuple(sigma)
+
+    def sample_params(self, n: int, generator: torch.Generator,
+                      image_sizes: Tensor | None = None) -> dict[str, Tensor]:
+        params = super().sample_params(n, generator)
+        params['sigma'] = _uniform(generator, *self.sigma, n)
+        return params
+
+    def transform(self, images: Tensor, params: dict[str, Tensor]) -> Tensor:
+        n, c, h, w = images.shape
+        half = self.kernel_size // 2
+        taps = torch.arange(-half, half + 1, device=images.device, dtype=images.dtype)
+        sigma = params['sigma'].to(images).view(-1, 1)
+        kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+        kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (N * C, k)
+        x = F.pad(images.reshape(1, n * c, h, w), (half, half, half, half), mode='reflect')
+        x = F.conv2d(x, kernel.view(n * c, 1, 1, -1), groups=n * c)
+        x = F.conv2d(x, kernel.view(n * c, 1, -1, 1), groups=n * c)
+        return x.view(n, c, h, w)
+
+
+@MODELS.register_module()
+class BatchSolarize(_RandomApplied):
+    """torchvision's ``RandomSolarize(threshold, prob)`` on [0, 255]: x >= threshold -> 255 - x.
+
+    Params: ``apply`` (N,) bool.
+    """
+
+    def __init__(self, threshold: float = 128, prob: float = 0.2) -> None:
+        if not 0 <= threshold <= 255:
+            raise ValueError(f'BatchSolarize threshold must be in [0, 255], got {threshold}')
+        super().__init__(prob)
+        self.threshold = threshold
+
+    def transform(self, images: Tensor, params: dict[str, Tensor]) -> Tensor:
+        return torch.where(images >= self.threshold, 255 - images, images)

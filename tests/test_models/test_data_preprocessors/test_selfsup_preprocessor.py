@@ -74,3 +74,104 @@ def test_multi_view_pipeline_with_two_sizes_through_pack_and_collate():
     views = SelfSupDataPreprocessor(num_views=5)(batch, training=True)['inputs']
     assert [tuple(v.shape) for v in views] == [(4, 3, 16, 16)] * 2 + [(4, 3, 8, 8)] * 3
     assert all(v.dtype == torch.float32 for v in views)
+
+
+MOCOV2_VIEWS = [
+    dict(type='BatchRandomResizedCrop', size=16, scale=(0.2, 1.0)),
+    dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
+         prob=0.8),
+    dict(type='BatchRandomGrayscale', prob=0.2),
+    dict(type='BatchGaussianBlur', kernel_size=5, sigma=(0.1, 2.0), prob=0.5),
+    dict(type='BatchRandomFlip', prob=0.5),
+]
+
+
+def _device_views(seed=0, **kwargs):
+    return SelfSupDataPreprocessor(num_views=2, device_views=MOCOV2_VIEWS, seed=seed, **kwargs)
+
+
+def test_same_seed_same_views_other_seed_other_views():
+    images = torch.randint(0, 255, (4, 3, 20, 24), dtype=torch.uint8)
+    views = [_device_views(seed)(dict(inputs=images), training=True)['inputs']
+             for seed in (0, 0, 1)]
+    assert all(torch.equal(a, b) for a, b in zip(views[0], views[1]))
+    assert not torch.equal(views[0][0], views[2][0])
+    assert not torch.equal(views[0][0], views[0][1])  # each view a fresh draw
+
+
+def test_padded_batches_of_different_sizes_never_read_the_padding():
+    from mmssl.datasets import pad_collate
+    sizes = [(20, 12), (9, 30), (16, 16)]
+    batch = pad_collate([dict(inputs=torch.full((3, h, w), 100, dtype=torch.uint8))
+                         for h, w in sizes])
+    pre = SelfSupDataPreprocessor(mean=[0, 0, 0], std=[1, 1, 1], num_views=3,
+                                  device_views=_crop(8) + [dict(type='BatchRandomFlip')],
+                                  seed=0)
+    for view in pre(batch, training=True)['inputs']:  # padding is 0, the images 100
+        assert view.shape == (3, 3, 8, 8)
+        torch.testing.assert_close(view, torch.full_like(view, 100.0))
+    flip_first = SelfSupDataPreprocessor(num_views=1, device_views=[dict(type='BatchRandomFlip')])
+    with pytest.raises(ValueError, match='need a BatchRandomResizedCrop as the first transform'):
+        flip_first(batch, training=True)
+
+
+def test_a_training_step_equals_one_whose_views_were_made_one_image_at_a_time():
+    """MoCo v2 views made for the batch on the device (seed 0) vs the same parameters
+    applied image by image: same views, same loss, same weights after the step."""
+    import copy
+
+    from mmengine.optim import OptimWrapper
+
+    from mmssl.registry import MODELS
+    from tests._helpers import resnet18
+    model = MODELS.build(dict(
+        type='MoCo', backbone=resnet18(), momentum=0.99,
+        neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=32, out_channels=16),
+        head=dict(type='InfoNCEHead', temperature=0.2),
+        dictionary=dict(type='QueueKeys', length=16, dim=16),
+        data_preprocessor=dict(type='SelfSupDataPreprocessor', num_views=2,
+                               device_views=MOCOV2_VIEWS, seed=0)))
+    model.init_weights()
+    twin = copy.deepcopy(model)
+    images = torch.randint(0, 255, (4, 3, 24, 20), dtype=torch.uint8)
+
+    def optim(m):
+        return OptimWrapper(torch.optim.SGD(m.parameters(), lr=0.1))
+    batched_log = model.train_step(dict(inputs=images), optim(model))
+
+    # The twin draws the same parameters from its own generator, seeded alike, and applies
+    # them to one image at a time.
+    pre = twin.data_preprocessor
+    rgb = images.float().flip(1)
+    sizes = torch.tensor([[24, 20]] * 4)
+    params = pre.draw_view_params(4, sizes, rgb.device)
+    per_image = [pre.apply_view_params(
+        rgb[i:i + 1], [[{k: v[i:i + 1] for k, v in p.items()} for p in view] for view in params],
+        sizes[i:i + 1]) for i in range(4)]
+    views = [torch.cat([one[v] for one in per_image]) for v in range(2)]
+    expected_views = model.data_preprocessor.__class__(
+        num_views=2, device_views=MOCOV2_VIEWS, seed=0)(dict(inputs=images), True)['inputs']
+    for got, expected in zip(views, expected_views):
+        torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
+    optim_twin = optim(twin)
+    losses = twin(views, None, mode='loss')
+    loss, log = twin.parse_losses(losses)
+    optim_twin.update_params(loss)
+    torch.testing.assert_close(log['loss'], batched_log['loss'], atol=1e-5, rtol=0)
+    for (name, a), b in zip(model.named_parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0, msg=name)
+
+
+def test_a_model_with_device_views_moves_and_initialises():
+    """The ops must not shadow nn.Module.apply, which .to() and init_weights() call."""
+    from mmssl.registry import MODELS
+    from tests._helpers import resnet18
+    model = MODELS.build(dict(
+        type='SimCLR', backbone=resnet18(),
+        neck=dict(type='NonLinearNeck', in_channels=512, hid_channels=16, out_channels=8,
+                  num_layers=2, with_avg_pool=True),
+        head=dict(type='NTXentHead', temperature=0.1),
+        data_preprocessor=dict(type='SelfSupDataPreprocessor', num_views=2,
+                               device_views=MOCOV2_VIEWS)))
+    model.init_weights()
+    model.to('cpu').apply(lambda module: None)

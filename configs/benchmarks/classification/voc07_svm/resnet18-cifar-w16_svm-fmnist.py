@@ -4,7 +4,7 @@
 # classes, trained on the first `num_train_images` training images, the cost chosen per
 # class by 3-fold cross-validation, mAP on the first `num_test_images` test images.
 #
-#   python tools/benchmarks/svm_voc07.py \
+#   python tools/benchmark/svm_voc07.py \
 #       configs/benchmarks/classification/voc07_svm/resnet18-cifar-w16_svm-fmnist.py CHECKPOINT
 #
 # Sized for a CPU: 4-7 minutes of one CPU thread for 5,000 / 2,000 images (the SVMs of

@@ -3,7 +3,7 @@
 # images) train one linear SVM per class, the cost chosen per class by 3-fold
 # cross-validation; the result is the test mAP (4,952 images) per stage.
 #
-#   python tools/benchmarks/svm_voc07.py \
+#   python tools/benchmark/svm_voc07.py \
 #       configs/benchmarks/classification/voc07_svm/resnet50_svm-voc07.py CHECKPOINT
 #
 # CHECKPOINT: an mmssl checkpoint of any ResNet-50 config (the online backbone is read

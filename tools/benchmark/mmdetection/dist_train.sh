@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fine-tune an mmdet benchmark config from an mmssl-pretrained backbone, with torchrun.
-#   bash tools/benchmarks/mmdetection/dist_train.sh CONFIG GPUS PRETRAIN [train.py options...]
+#   bash tools/benchmark/mmdetection/dist_train.sh CONFIG GPUS PRETRAIN [train.py options...]
 # PRETRAIN: the output of tools/model_converters/extract_backbone.py (an mmssl training
 # checkpoint works too: only its backbone.* keys are read). It is set as the backbone's
 # init_cfg.checkpoint and, for the C4 configs whose res5 stage sits in the RoI head, as the

@@ -1,6 +1,6 @@
 """VOC07 SVM benchmark: linear SVMs on the frozen features of several backbone stages.
 
-    python tools/benchmarks/svm_voc07.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
+    python tools/benchmark/svm_voc07.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
         [--stages res4 res5] [--costs 0.1 1 10] [--train-images N] [--test-images N]
         [--device cpu] [--cfg-options key=value ...]
 

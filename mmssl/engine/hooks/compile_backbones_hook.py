@@ -1,0 +1,28 @@
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmssl.registry import HOOKS
+
+
+@HOOKS.register_module()
+class CompileBackbonesHook(Hook):
+    """Before training, ``torch.compile`` the model's backbones in place:
+    ``model.compile_backbones(**options)`` (online and momentum/teacher backbones; the
+    heads, losses and queue updates stay eager). Checkpoint keys do not change.
+
+    Args:
+        options: passed to ``torch.compile``, e.g. ``mode='max-autotune'``.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, **options) -> None:
+        self.options = options
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if not hasattr(model, 'compile_backbones'):
+            raise TypeError(f'CompileBackbonesHook: {type(model).__name__} has no '
+                            f'compile_backbones(**options) method')
+        names = model.compile_backbones(**self.options)
+        runner.logger.info(f'torch.compile: {", ".join(names)} ({self.options or "defaults"})')

@@ -1,0 +1,72 @@
+import math
+from typing import Optional
+
+import torch
+from mmengine.hooks import RuntimeInfoHook
+
+from mmssl.registry import HOOKS
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A logged loss became NaN or infinite."""
+
+
+@HOOKS.register_module()
+class DeferredRuntimeInfoHook(RuntimeInfoHook):
+    """mmengine's ``RuntimeInfoHook`` that reads the step's scalars off the device only
+    every ``interval`` iterations, and stops on a NaN/Inf loss.
+
+    mmengine's hook turns every logged tensor into a Python number after each step
+    (``Tensor.item()``), which makes the host wait for the device every iteration. This
+    one keeps the detached scalars on the device, stacks them and reads them in one
+    transfer every ``interval`` iterations (set it to the ``LoggerHook`` interval), at the
+    end of an epoch and at the last iteration; they then enter the message hub in order,
+    so the logged means are exactly mmengine's. Python numbers are recorded at once.
+
+    Args:
+        interval: iterations between two reads; the logger's interval.
+        stop_on_nonfinite: raise :class:`NonFiniteLossError` naming the iteration, the
+            loss and the last checkpoint when a value whose name contains ``loss`` is not
+            finite (found within one interval).
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, interval: int = 50, stop_on_nonfinite: bool = True) -> None:
+        super().__init__()
+        if interval < 1:
+            raise ValueError(f'DeferredRuntimeInfoHook: interval must be >= 1, got {interval}')
+        self.interval = interval
+        self.stop_on_nonfinite = stop_on_nonfinite
+        self._pending: list[tuple[int, str, torch.Tensor]] = []
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        for key, value in (outputs or {}).items():
+            if isinstance(value, torch.Tensor):
+                self._pending.append((runner.iter, key, value.detach().reshape(())))
+            else:
+                runner.message_hub.update_scalar(f'train/{key}', value)
+        if (self.every_n_train_iters(runner, self.interval)
+                or self.end_of_epoch(runner.train_dataloader, batch_idx)
+                or self.is_last_train_iter(runner)):
+            self.flush(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        self.flush(runner)
+        super().after_train_epoch(runner)
+
+    def flush(self, runner) -> None:
+        """Read the pending scalars (one device-to-host copy) into the message hub."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        values = torch.stack([value.to(torch.float64) for _, _, value in pending]).tolist()
+        for (it, key, _), value in zip(pending, values):
+            if self.stop_on_nonfinite and 'loss' in key and not math.isfinite(value):
+                last = runner.message_hub.get_info('last_ckpt')
+                raise NonFiniteLossError(
+                    f'{key} is {value} at iteration {it + 1}; training stopped. Last '
+                    f'checkpoint: {last or "none written yet"} (resume from it with '
+                    f'--resume, perhaps with a lower lr or a warm-up)')
+            runner.message_hub.update_scalar(f'train/{key}', value)

@@ -1,0 +1,98 @@
+"""DeferredRuntimeInfoHook: the same logged scalars as mmengine's RuntimeInfoHook, read off
+the device once per interval instead of every step; a NaN loss stops training by name."""
+import math
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmssl.engine import NonFiniteLossError
+from tests._helpers import DEMO_CONFIG, tiny_run_overrides
+
+HOST_READS = ('item', 'tolist', '__bool__', '__float__', '__int__')
+
+
+def _runner(work_dir, runtime_info: dict, images: int = 64, batch: int = 8):
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.merge_from_dict(tiny_run_overrides(work_dir, images=images, batch=batch,
+                                           deterministic=True))
+    cfg.default_hooks.runtime_info = runtime_info
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=4)
+    cfg.default_hooks.checkpoint = dict(type='AtomicCheckpointHook', interval=4,
+                                        by_epoch=False)
+    cfg.randomness = dict(seed=0, deterministic=True)
+    return Runner.from_cfg(cfg)
+
+
+class _HostReadCounter:
+    """Counts tensor-to-host reads made by training steps (model and hooks)."""
+
+    def __init__(self, monkeypatch, runner):
+        self.count, self.active = 0, False
+        for name in HOST_READS:
+            original = getattr(torch.Tensor, name)
+
+            def counted(tensor, *args, _original=original, **kwargs):
+                self.count += self.active
+                return _original(tensor, *args, **kwargs)
+            monkeypatch.setattr(torch.Tensor, name, counted)
+        loop = runner.train_loop
+        run_iter = loop.run_iter
+
+        def counted_iter(*args, **kwargs):
+            self.active = True
+            try:
+                return run_iter(*args, **kwargs)
+            finally:
+                self.active = False
+        monkeypatch.setattr(loop, 'run_iter', counted_iter)
+
+
+def _history(runner, key):
+    return runner.message_hub.get_scalar(f'train/{key}').data[0].tolist()
+
+
+def test_logs_what_mmengine_logs_with_one_host_read_per_interval(tmp_path, monkeypatch,
+                                                                 fashion_mnist_root):
+    eager = _runner(str(tmp_path / 'eager'), dict(type='RuntimeInfoHook'))
+    eager_reads = _HostReadCounter(monkeypatch, eager)
+    eager.train()
+    monkeypatch.undo()
+    deferred = _runner(str(tmp_path / 'deferred'),
+                       dict(type='DeferredRuntimeInfoHook', interval=4))
+    deferred_reads = _HostReadCounter(monkeypatch, deferred)
+    deferred.train()
+    monkeypatch.undo()
+
+    iters = 8
+    values = _history(deferred, 'loss')
+    assert len(values) == iters and all(math.isfinite(v) for v in values), values
+    assert values == pytest.approx(_history(eager, 'loss'), rel=1e-6)
+    # mmengine reads the logged loss after every step; the deferred hook reads the
+    # pending ones in one transfer every 4 steps.
+    assert eager_reads.count >= iters, eager_reads.count
+    assert deferred_reads.count <= iters // 4, deferred_reads.count
+
+
+def test_a_nan_loss_stops_training_naming_the_iteration_and_the_checkpoint(
+        tmp_path, fashion_mnist_root):
+    runner = _runner(str(tmp_path), dict(type='DeferredRuntimeInfoHook', interval=4))
+    model = runner.model
+    real_loss = model.loss
+
+    def loss_nan_from_iteration_6(inputs, data_samples=None):
+        losses = real_loss(inputs, data_samples)
+        if runner.iter >= 5:  # 0-based: the 6th step
+            losses['loss'] = losses['loss'] * math.nan
+        return losses
+    model.loss = loss_nan_from_iteration_6
+    with pytest.raises(NonFiniteLossError,
+                       match=r'loss is nan at iteration 6; .*Last checkpoint: .*iter_4\.pth'):
+        runner.train()
+
+
+def test_interval_must_be_positive():
+    from mmssl.engine import DeferredRuntimeInfoHook
+    with pytest.raises(ValueError, match='interval must be >= 1, got 0'):
+        DeferredRuntimeInfoHook(interval=0)
