@@ -1,7 +1,9 @@
 default_scope = 'mmssl'
 
 default_hooks = dict(
-    runtime_info=dict(type='RuntimeInfoHook'),
+    # mmengine's RuntimeInfoHook, but the losses are read off the device once per logger
+    # interval (no host sync per step), and a NaN/Inf loss stops training by name.
+    runtime_info=dict(type='DeferredRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

@@ -2,7 +2,7 @@ import math
 from typing import Optional
 
 import torch
-from mmengine.hooks import RuntimeInfoHook
+from mmengine.hooks import LoggerHook, RuntimeInfoHook
 
 from mmssl.registry import HOOKS
 
@@ -19,12 +19,13 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
     mmengine's hook turns every logged tensor into a Python number after each step
     (``Tensor.item()``), which makes the host wait for the device every iteration. This
     one keeps the detached scalars on the device, stacks them and reads them in one
-    transfer every ``interval`` iterations (set it to the ``LoggerHook`` interval), at the
-    end of an epoch and at the last iteration; they then enter the message hub in order,
-    so the logged means are exactly mmengine's. Python numbers are recorded at once.
+    transfer every ``interval`` iterations, at the end of an epoch and at the last
+    iteration; they then enter the message hub in order, so the logged means are exactly
+    mmengine's. Python numbers are recorded at once.
 
     Args:
-        interval: iterations between two reads; the logger's interval.
+        interval: iterations between two reads; by default the ``LoggerHook``'s interval
+            (so every logged line sees all its values), 1 without a logger.
         stop_on_nonfinite: raise :class:`NonFiniteLossError` naming the iteration, the
             loss and the last checkpoint when a value whose name contains ``loss`` is not
             finite (found within one interval).
@@ -32,13 +33,19 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, interval: int = 50, stop_on_nonfinite: bool = True) -> None:
+    def __init__(self, interval: Optional[int] = None, stop_on_nonfinite: bool = True) -> None:
         super().__init__()
-        if interval < 1:
+        if interval is not None and interval < 1:
             raise ValueError(f'DeferredRuntimeInfoHook: interval must be >= 1, got {interval}')
         self.interval = interval
         self.stop_on_nonfinite = stop_on_nonfinite
         self._pending: list[tuple[int, str, torch.Tensor]] = []
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self.interval is None:
+            loggers = [hook for hook in runner.hooks if isinstance(hook, LoggerHook)]
+            self.interval = loggers[0].interval if loggers else 1
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:

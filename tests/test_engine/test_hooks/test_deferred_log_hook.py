@@ -77,7 +77,7 @@ def test_logs_what_mmengine_logs_with_one_host_read_per_interval(tmp_path, monke
 
 def test_a_nan_loss_stops_training_naming_the_iteration_and_the_checkpoint(
         tmp_path, fashion_mnist_root):
-    runner = _runner(str(tmp_path), dict(type='DeferredRuntimeInfoHook', interval=4))
+    runner = _runner(str(tmp_path), dict(type='DeferredRuntimeInfoHook'))
     model = runner.model
     real_loss = model.loss
 
