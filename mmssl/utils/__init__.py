@@ -4,12 +4,13 @@ from .checkpoint_layouts import (LAYOUTS, ConversionReport, UnsafeCheckpointErro
                                  import_checkpoint, import_checkpoint_file,
                                  load_checkpoint_file, load_state_dict_file, map_layout_keys,
                                  save_backbone_checkpoint, summarize_keys)
+from .safe_checkpoint_loader import load_local_checkpoint
 from .setup_env import register_all_modules
 
 __all__ = [
     'atomic_write_text', 'publish_file', 'register_all_modules', 'LAYOUTS',
     'ConversionReport', 'UnsafeCheckpointError', 'detect_layout', 'extract_backbone',
     'extract_backbone_file', 'import_checkpoint', 'import_checkpoint_file',
-    'load_checkpoint_file', 'load_state_dict_file', 'map_layout_keys',
+    'load_checkpoint_file', 'load_local_checkpoint', 'load_state_dict_file', 'map_layout_keys',
     'save_backbone_checkpoint', 'summarize_keys'
 ]

@@ -125,8 +125,13 @@ def _refused_globals(path: str, error: Exception) -> list[str]:
     return names
 
 
-def load_checkpoint_file(path: str) -> object:
-    """Everything a checkpoint file holds, loaded on the CPU with ``weights_only=True``.
+def load_checkpoint_file(path: str, map_location: object = 'cpu',
+                         safe_globals: Optional[list] = None) -> object:
+    """Everything a checkpoint file holds, loaded with ``weights_only=True``.
+
+    ``safe_globals``: the classes allowed besides tensors and containers; by default
+    mmengine's logging state (HistoryBuffer, numpy scalars, ``argparse.Namespace``)
+    loads as inert placeholders, which is all weight conversion needs.
 
     Raises FileNotFoundError (no such file), :class:`UnsafeCheckpointError` (its pickle
     names code, e.g. a class whose ``__reduce__`` calls ``os.system``: mmssl refuses to
@@ -134,11 +139,12 @@ def load_checkpoint_file(path: str) -> object:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint file not found: {path}')
+    allowed = _placeholders() if safe_globals is None else safe_globals
     try:
-        with torch.serialization.safe_globals(_placeholders()), warnings.catch_warnings():
+        with torch.serialization.safe_globals(allowed), warnings.catch_warnings():
             # plain pickles of a recent protocol: torch warns, then loads or refuses them
             warnings.filterwarnings('ignore', message='Detected pickle protocol')
-            return torch.load(path, map_location='cpu', weights_only=True)
+            return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:
         refused = (_refused_globals(path, error)
                    if isinstance(error, pickle.UnpicklingError) else [])
