@@ -1,4 +1,5 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .bad_image_report_hook import BadImageReportHook, TooManyBadImagesError
 from .compile_backbones_hook import CompileBackbonesHook
 from .deferred_log_hook import DeferredRuntimeInfoHook, NonFiniteLossError
 from .epoch_schedule_hook import EpochScheduleHook
@@ -7,6 +8,7 @@ from .knn_eval_hook import KNNEvalHook
 from .loss_weight_warmup_hook import LossWeightWarmupHook
 from .momentum_update_hook import MomentumUpdateHook
 
-__all__ = ['AtomicCheckpointHook', 'CompileBackbonesHook', 'DeferredRuntimeInfoHook',
-           'NonFiniteLossError', 'KNNEvalHook', 'LossWeightWarmupHook', 'MomentumUpdateHook',
-           'EpochScheduleHook', 'FreezeParametersHook']
+__all__ = ['AtomicCheckpointHook', 'BadImageReportHook', 'TooManyBadImagesError',
+           'CompileBackbonesHook', 'DeferredRuntimeInfoHook', 'NonFiniteLossError',
+           'KNNEvalHook', 'LossWeightWarmupHook', 'MomentumUpdateHook', 'EpochScheduleHook',
+           'FreezeParametersHook']
