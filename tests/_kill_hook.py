@@ -19,3 +19,30 @@ class KillAfterEpochHook(Hook):
     def after_train_epoch(self, runner) -> None:
         if runner.epoch + 1 == self.epoch:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class KillAtIterationHook(Hook):
+    """Kill the process (SIGKILL, no cleanup) after iteration ``iteration`` (1-based), or,
+    with ``during_save``, in the middle of writing that iteration's checkpoint."""
+
+    priority = 'LOWEST'  # after the checkpoint hook
+
+    def __init__(self, iteration: int, during_save: bool = False) -> None:
+        self.iteration, self.during_save = iteration, during_save
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if not self.during_save and runner.iter + 1 == self.iteration:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def before_save_checkpoint(self, runner, checkpoint) -> None:
+        if self.during_save and runner.iter + 1 == self.iteration:
+            import mmengine.runner.runner as mmengine_runner
+
+            def half_written_then_killed(checkpoint, filename, *args, **kwargs):
+                with open(filename, 'wb') as f:
+                    f.write(b'\x80\x02half a checkpoint')
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.kill(os.getpid(), signal.SIGKILL)
+            mmengine_runner.save_checkpoint = half_written_then_killed

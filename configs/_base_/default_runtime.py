@@ -10,6 +10,8 @@ default_hooks = dict(
     # Written to a temporary file, fsynced and renamed: a crash never breaks "latest".
     checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Python/numpy/torch RNG states in each checkpoint, restored on --resume.
+    rng_state=dict(type='RNGStateHook'),
 )
 
 env_cfg = dict(

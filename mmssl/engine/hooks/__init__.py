@@ -7,8 +7,9 @@ from .freeze_parameters_hook import FreezeParametersHook
 from .knn_eval_hook import KNNEvalHook
 from .loss_weight_warmup_hook import LossWeightWarmupHook
 from .momentum_update_hook import MomentumUpdateHook
+from .rng_state_hook import RNGStateHook
 
 __all__ = ['AtomicCheckpointHook', 'BadImageReportHook', 'TooManyBadImagesError',
            'CompileBackbonesHook', 'DeferredRuntimeInfoHook', 'NonFiniteLossError',
            'KNNEvalHook', 'LossWeightWarmupHook', 'MomentumUpdateHook', 'EpochScheduleHook',
-           'FreezeParametersHook']
+           'FreezeParametersHook', 'RNGStateHook']

@@ -2,6 +2,7 @@ from typing import Optional, Sequence, Union
 
 import torch
 from mmengine.dist import get_rank
+from mmengine.logging import print_log
 from mmengine.model import BaseDataPreprocessor
 from torch import Tensor, nn
 
@@ -94,6 +95,7 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
         self.num_views = num_views
         self.seed = seed
         self._generator: Optional[torch.Generator] = None
+        self._pending_generator_state: Optional[Tensor] = None
 
     def normalize(self, batch: Tensor, flip_channels: Optional[bool] = None) -> Tensor:
         """(N, C, H, W) uint8 or float on the device -> normalised float32.
@@ -110,10 +112,38 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
     def generator(self, device: torch.device) -> torch.Generator:
         """The generator of the device views' random parameters, made on first use."""
         if self._generator is None or self._generator.device != torch.device(device):
-            seed = (int(torch.randint(2**62, ())) if self.seed is None
-                    else self.seed + get_rank())
-            self._generator = torch.Generator(device=device).manual_seed(seed)
+            pending, self._pending_generator_state = self._pending_generator_state, None
+            self._generator = torch.Generator(device=device)
+            if pending is not None:  # restored from a checkpoint before first use
+                self.set_extra_state(pending)
+            else:  # (a resumed run must not draw from the global RNG here: it is restored)
+                self._seed_generator()
         return self._generator
+
+    def get_extra_state(self) -> Tensor:
+        """The device views' generator state (uint8; empty before first use), saved in
+        checkpoints so that a resumed run draws the views it would have drawn."""
+        if self._generator is None:
+            return torch.zeros(0, dtype=torch.uint8)
+        return self._generator.get_state()
+
+    def set_extra_state(self, state: Tensor) -> None:
+        if not isinstance(state, Tensor) or state.numel() == 0:
+            return
+        if self._generator is None:
+            self._pending_generator_state = state
+            return
+        try:
+            self._generator.set_state(state)
+        except RuntimeError:  # saved on another kind of device
+            print_log('SelfSupDataPreprocessor: the saved view generator state is for '
+                      'another device type; the views are drawn from a fresh seed',
+                      logger='current', level=30)
+            self._seed_generator()
+
+    def _seed_generator(self) -> None:
+        self._generator.manual_seed(int(torch.randint(2**62, ())) if self.seed is None
+                                    else self.seed + get_rank())
 
     def draw_view_params(self, n: int, image_sizes: Tensor,
                          device: torch.device) -> list[list[dict]]:
