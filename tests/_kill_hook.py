@@ -24,14 +24,19 @@ class KillAfterEpochHook(Hook):
 @HOOKS.register_module()
 class KillAtIterationHook(Hook):
     """Kill the process (SIGKILL, no cleanup) after iteration ``iteration`` (1-based), or,
-    with ``during_save``, in the middle of writing that iteration's checkpoint."""
+    with ``during_save``, in the middle of writing that iteration's checkpoint; with
+    ``rank``, only the process of that rank."""
 
     priority = 'LOWEST'  # after the checkpoint hook
 
-    def __init__(self, iteration: int, during_save: bool = False) -> None:
-        self.iteration, self.during_save = iteration, during_save
+    def __init__(self, iteration: int, during_save: bool = False,
+                 rank: int | None = None) -> None:
+        self.iteration, self.during_save, self.rank = iteration, during_save, rank
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        from mmengine.dist import get_rank
+        if self.rank is not None and get_rank() != self.rank:
+            return
         if not self.during_save and runner.iter + 1 == self.iteration:
             os.kill(os.getpid(), signal.SIGKILL)
 
