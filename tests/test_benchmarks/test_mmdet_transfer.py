@@ -25,6 +25,9 @@ def _build_detector(cfg: Config):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
+    if cfg.get('custom_imports'):
+        from mmengine.utils import import_modules_from_strings
+        import_modules_from_strings(**cfg.custom_imports)
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(cfg.model)
         model.init_weights()
@@ -62,6 +65,20 @@ def _assert_backbone_loaded(model, backbone: dict) -> None:
     assert used == set(backbone), sorted(set(backbone) - used)[:5]
 
 
+def _fake_mmssl_vit_checkpoint(path: str, backbone_cfg: dict) -> dict:
+    """An mmssl-layout checkpoint of a ViT like ``backbone_cfg`` (MaskedViT's state dict is
+    mmpretrain's VisionTransformer's), random tensors, with a decoy decoder."""
+    from mmpretrain.models import VisionTransformer
+    vit = VisionTransformer(arch=backbone_cfg['arch'], img_size=backbone_cfg['img_size'],
+                            patch_size=backbone_cfg['patch_size'])
+    gen = torch.Generator().manual_seed(7)
+    backbone = {k: torch.rand(v.shape, generator=gen) + 0.5 for k, v in vit.state_dict().items()}
+    state = {f'backbone.{k}': v for k, v in backbone.items()}
+    state['neck.decoder_pos_embed'] = torch.zeros(1, 4, 8)
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    return backbone
+
+
 @pytest.fixture(scope='module')
 def pretrained(tmp_path_factory):
     """Converted backbone files of random ResNet-50 and ResNet-18 mmssl checkpoints."""
@@ -85,8 +102,15 @@ def test_the_detection_configs_exist():
 
 
 @pytest.mark.parametrize('path', DET_CONFIGS, ids=[osp.basename(p) for p in DET_CONFIGS])
-def test_detector_builds_and_loads_the_converted_backbone(path, pretrained):
+def test_detector_builds_and_loads_the_converted_backbone(path, pretrained, tmp_path):
     cfg = Config.fromfile(path)
+    if 'VisionTransformer' in cfg.model.backbone.type:  # ViT + simple feature pyramid
+        raw = str(tmp_path / 'vit_mmssl.pth')
+        backbone = _fake_mmssl_vit_checkpoint(raw, cfg.model.backbone)
+        cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'vit_backbone.pth')
+        extract_backbone_file(raw, cfg.model.backbone.init_cfg.checkpoint)
+        _assert_backbone_loaded(_build_detector(cfg), backbone)
+        return
     depth = cfg.model.backbone.depth
     checkpoint, backbone = pretrained[depth]
     cfg.model.backbone.init_cfg.checkpoint = checkpoint
@@ -112,44 +136,39 @@ def _scalars(work_dir: str) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-@pytest.mark.skipif(not osp.isdir(LABELME_IMAGES),
-                    reason='Debian package labelme-examples not installed '
-                    '(tools/setup_env.sh installs it)')
-def test_labelme_mask_rcnn_from_an_mmssl_pretrained_backbone(tmp_path):
-    """Pretrain (MoCo v2, 3 iterations on the photos), extract the backbone, fine-tune Mask
-    R-CNN R18-FPN a few iterations and evaluate bbox and segm with mmdet's COCO metric."""
-    pre_dir, det_dir = str(tmp_path / 'pretrain'), str(tmp_path / 'det')
-    _run('tools/train.py', 'configs/mocov2/mocov2_resnet18_1xb8-coslr-1e_labelme.py',
-         '--work-dir', pre_dir, '--cfg-options', 'train_dataloader.dataset.times=8',
-         'train_dataloader.num_workers=0', cwd=REPO_ROOT)
-    backbone_file = str(tmp_path / 'backbone.pth')
-    _run('tools/model_converters/extract_backbone.py', osp.join(pre_dir, 'epoch_1.pth'),
-         backbone_file, cwd=REPO_ROOT)
+LABELME_ONLY = pytest.mark.skipif(not osp.isdir(LABELME_IMAGES),
+                                  reason='Debian package labelme-examples not installed '
+                                  '(tools/setup_env.sh installs it)')
+
+
+def _pretrain_on_labelme(config: str, tmp_path, times: int) -> tuple[str, dict, str]:
+    """Pretrain on the photos (``times`` x 3 images, batch 8), extract the backbone.
+    Returns the checkpoint, its state dict and the backbone file."""
+    pre_dir = str(tmp_path / 'pretrain')
+    _run('tools/train.py', config, '--work-dir', pre_dir, '--cfg-options',
+         f'train_dataloader.dataset.times={times}', 'train_dataloader.num_workers=0',
+         cwd=REPO_ROOT)
+    checkpoint, backbone_file = osp.join(pre_dir, 'epoch_1.pth'), str(tmp_path / 'backbone.pth')
+    _run('tools/model_converters/extract_backbone.py', checkpoint, backbone_file, cwd=REPO_ROOT)
+    return checkpoint, load_state_dict_file(checkpoint), backbone_file
+
+
+def _finetune_on_labelme(config: str, backbone_file: str, tmp_path, iters: int) -> list[dict]:
+    """Fine-tune ``config`` from ``backbone_file`` for ``iters`` iterations, evaluate with
+    mmdet's COCO metric; check the detector's backbone is the file's; the logged rows."""
+    det_dir = str(tmp_path / 'det')
     _run('tools/dataset_converters/prepare_labelme_examples.py', '--out',
          str(tmp_path / 'labelme'), cwd=REPO_ROOT)
     ann_file = str(tmp_path / 'labelme' / 'annotations.json')
-    config = 'configs/benchmarks/mmdetection/labelme/mask-rcnn_r18_fpn_1xb3-40i_labelme.py'
-    iters = 8
     _run('tools/train.py', config, '--work-dir', det_dir, '--cfg-options',
          f'model.backbone.init_cfg.checkpoint={backbone_file}',
          f'train_dataloader.dataset.ann_file={ann_file}',
          f'val_dataloader.dataset.ann_file={ann_file}', f'val_evaluator.ann_file={ann_file}',
          f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-         # After 8 iterations no box may score above mmdet's 0.05, and the COCO metric
+         # After a few iterations no box may score above mmdet's 0.05, and the COCO metric
          # then returns nothing ("the testing results of the whole dataset is empty").
          'model.test_cfg.rcnn.score_thr=0.0',
          'default_hooks.logger.interval=2', cwd=REPO_ROOT)
-
-    # The detector's backbone is the pretrained online encoder, not the key encoder.
-    cfg = Config.fromfile(osp.join(det_dir, osp.basename(config)))
-    model = _build_detector(cfg)
-    pretrained_state = load_state_dict_file(osp.join(pre_dir, 'epoch_1.pth'))
-    backbone = {k[len('backbone.'):]: v for k, v in pretrained_state.items()
-                if k.startswith('backbone.')}
-    _assert_backbone_loaded(model, backbone)
-    assert not torch.equal(pretrained_state['backbone.conv1.weight'],
-                           pretrained_state['momentum_backbone.conv1.weight'])
-
     rows = _scalars(det_dir)
     losses = [row['loss'] for row in rows if 'loss' in row]
     # logged at iteration 1 and every 2 iterations
@@ -158,3 +177,35 @@ def test_labelme_mask_rcnn_from_an_mmssl_pretrained_backbone(tmp_path):
     (metrics,) = [row for row in rows if 'coco/bbox_mAP' in row]
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50'):
         assert 0.0 <= metrics[key] <= 1.0, (key, metrics)
+    return _build_detector(Config.fromfile(osp.join(det_dir, osp.basename(config))))
+
+
+def _backbone_of(state: dict) -> dict:
+    return {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+
+
+@LABELME_ONLY
+def test_labelme_mask_rcnn_from_an_mmssl_pretrained_backbone(tmp_path):
+    """Pretrain (MoCo v2, 3 iterations on the photos), extract the backbone, fine-tune Mask
+    R-CNN R18-FPN a few iterations and evaluate bbox and segm with mmdet's COCO metric."""
+    _, state, backbone_file = _pretrain_on_labelme(
+        'configs/mocov2/mocov2_resnet18_1xb8-coslr-1e_labelme.py', tmp_path, times=8)
+    model = _finetune_on_labelme(
+        'configs/benchmarks/mmdetection/labelme/mask-rcnn_r18_fpn_1xb3-40i_labelme.py',
+        backbone_file, tmp_path, iters=8)
+    # The detector's backbone is the pretrained online encoder, not the key encoder.
+    _assert_backbone_loaded(model, _backbone_of(state))
+    assert not torch.equal(state['backbone.conv1.weight'], state['momentum_backbone.conv1.weight'])
+
+
+@LABELME_ONLY
+def test_labelme_vit_mask_rcnn_from_splitmask_pretrained_on_the_same_photos(tmp_path):
+    """The target-data-only recipe: SplitMask ViT-tiny pretrained on the photos alone (3
+    iterations), then Mask R-CNN with that ViT and a simple feature pyramid on the same
+    photos, evaluated with mmdet's COCO metric; the detector's ViT is the pretrained one."""
+    _, state, backbone_file = _pretrain_on_labelme(
+        'configs/splitmask/splitmask_vit-tiny-p16_1xb8-coslr-1e_labelme.py', tmp_path, times=8)
+    model = _finetune_on_labelme(
+        'configs/benchmarks/mmdetection/labelme/mask-rcnn_vit-tiny-p16-sfp_1xb3-40i_labelme.py',
+        backbone_file, tmp_path, iters=4)
+    _assert_backbone_loaded(model, _backbone_of(state))

@@ -1,0 +1,57 @@
+# Multi-task self-supervision with a lasso layer combination (Doersch & Zisserman, ICCV
+# 2017) on ImageNet. From the paper: one shared ResNet trunk, one head per task, each head
+# reading sum_l alpha[task, l] * feat_l over the trunk's block outputs with an L1 penalty
+# on alpha, so that each task picks a sparse set of layers.
+# Not the paper's setting: the paper trains ResNet-101 on relative position, colorization,
+# exemplar and motion segmentation; colorization, exemplar and motion segmentation are not
+# implemented in mmssl yet, so this combines relative position (the paper's 96-px patches,
+# 48-px gaps, 7-px jitter), rotation and counting on ResNet-50, mixing the 4 stage outputs
+# (1 x 1 conv to 2048 channels, global pooling) with every task on every batch; all views
+# are 96 px. Optimiser and schedule: the ResNet-50 step schedule of the pretext tasks,
+# lr 0.1 for 256 images, L1 weight 0.01, the counting loss weighted 1e-3 (it grows with
+# the 1000 counts: about 2 per dimension at the start); ours, untested at this scale.
+_base_ = [
+    '../_base_/datasets/imagenet_pretext.py',
+    '../_base_/schedules/sgd_steplr_70e.py',
+    '../_base_/default_runtime.py',
+]
+
+data_preprocessor = dict(num_views=11)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='MultiTaskViews', tasks=dict(
+        rotation=[dict(type='RandomResizedCrop', scale=96, backend='pillow'),
+                  dict(type='RandomFlip', prob=0.5), dict(type='FourRotations')],
+        relpos=[dict(type='ResizeEdge', scale=400, edge='short'),
+                dict(type='RandomCrop', crop_size=400),
+                dict(type='RandomGrayscale', prob=0.66, keep_channels=True,
+                     channel_weights=(0.114, 0.587, 0.2989)),
+                dict(type='RelativeLocPatches', patch=96, gap=48, jitter=7)],
+        counting=[dict(type='ResizeEdge', scale=224, edge='short'),
+                  dict(type='RandomCrop', crop_size=192),
+                  dict(type='CountingViews', grayscale_prob=0.5)])),
+    dict(type='PackInputs', algorithm_keys=['pretext_label']),
+]
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+
+model = dict(
+    type='MultiTaskLasso',
+    backbone=dict(type='ResNet', depth=50, out_indices=(0, 1, 2, 3),
+                  norm_cfg=dict(type='SyncBN')),
+    neck=dict(type='LassoCombination', in_channels=[256, 512, 1024, 2048],
+              out_channels=2048, num_tasks=3),
+    head=dict(
+        rotation=dict(num_views=4,
+                      head=dict(type='PretextClsHead', in_channels=2048, num_classes=4)),
+        relpos=dict(num_views=2, views_per_group=2,
+                    head=dict(type='PretextClsHead', in_channels=2048, num_classes=8,
+                              num_parts=2, hid_channels=[4096])),
+        counting=dict(num_views=5, kind='counting', loss_weight=1e-3,
+                      head=dict(type='CountingHead', in_channels=2048, count_channels=1000,
+                                hid_channels=[4096], with_bn=True, with_last_bn=True))),
+    l1_weight=0.01,
+    schedule='mixed')
+
+optim_wrapper = dict(optimizer=dict(lr=0.1),
+                     paramwise_cfg=dict(custom_keys={'neck.alpha': dict(decay_mult=0.0)}))
+auto_scale_lr = dict(base_batch_size=256)

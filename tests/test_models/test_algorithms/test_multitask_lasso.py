@@ -1,0 +1,108 @@
+"""mmssl/models/algorithms/multitask_lasso.py: MultiTaskLasso."""
+import numpy as np
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
+
+from mmssl.registry import MODELS
+
+
+def build(schedule='mixed', l1_weight=0.01):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MultiTaskLasso',
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
+        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
+                  num_tasks=3),
+        head=dict(
+            rotation=dict(num_views=4, head=dict(type='PretextClsHead', in_channels=32,
+                                                 num_classes=4)),
+            relpos=dict(num_views=2, views_per_group=2,
+                        head=dict(type='PretextClsHead', in_channels=32, num_classes=8,
+                                  num_parts=2, hid_channels=[16])),
+            counting=dict(num_views=5, kind='counting',
+                          head=dict(type='CountingHead', in_channels=32, count_channels=8,
+                                    with_last_bn=True))),
+        l1_weight=l1_weight, schedule=schedule,
+        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    model.init_weights()
+    return model
+
+
+def batch(n=4):
+    gen = torch.Generator().manual_seed(0)
+    views = [torch.randn(n, 3, 8, 8, generator=gen) for _ in range(11)]
+    samples = []
+    for i in range(n):
+        sample = DataSample()
+        sample.set_field(dict(rotation=np.arange(4), relpos=np.array([i % 8])),
+                         'pretext_label')
+        samples.append(sample)
+    return views, samples
+
+
+def test_every_task_alpha_and_the_penalty_in_the_loss():
+    model = build()
+    views, samples = batch()
+    losses = model(views, samples, mode='loss')
+    assert {'rotation.loss', 'relpos.loss', 'counting.loss', 'loss_lasso'} <= set(losses)
+    assert losses['loss_lasso'].item() == pytest.approx(0.01 * 3 * 4 * 0.25)
+    assert losses['alpha/relpos/2'].item() == pytest.approx(0.25)
+    assert not any('loss' in key for key in losses if key.startswith('alpha/'))
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert model.neck.alpha.grad.abs().min() > 0  # every task's every block
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    # task t's head reads row t of alpha: zero a row and its task's features vanish
+    with torch.no_grad():
+        model.neck.alpha[0].zero_()
+        feats = model.neck(model.backbone(torch.cat(views[:4])), 0)
+    assert feats.abs().max() == 0
+
+
+def test_loss_weight_scales_a_tasks_losses_only():
+    views, samples = batch()
+    plain = build().loss(views, samples)
+    model = build()
+    model.task_cfgs['counting']['loss_weight'] = 0.5
+    weighted = model.loss(views, samples)
+    assert weighted['counting.loss'].item() == pytest.approx(0.5 * plain['counting.loss'].item())
+    assert weighted['rotation.loss'].item() == pytest.approx(plain['rotation.loss'].item())
+    assert weighted['rotation.acc'].item() == plain['rotation.acc'].item()
+
+
+def test_a_few_steps_lower_the_loss():
+    model = build()
+    views, samples = batch()
+    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=2e-3))
+
+    def total():
+        return sum(v for k, v in model(views, samples, mode='loss').items() if 'loss' in k)
+    first = total().item()
+    for _ in range(6):
+        wrapper.update_params(total())
+    assert total().item() < 0.8 * first
+
+
+def test_round_robin_trains_one_task_per_step_and_resumes_its_turn():
+    model = build('round_robin')
+    views, samples = batch()
+    turns = [sorted(k for k in model(views, samples, mode='loss') if k.endswith('.loss'))
+             for _ in range(4)]
+    assert turns == [['rotation.loss'], ['relpos.loss'], ['counting.loss'], ['rotation.loss']]
+    resumed = build('round_robin')
+    resumed.load_state_dict(model.state_dict())
+    assert 'relpos.loss' in resumed(views, samples, mode='loss')
+
+
+def test_errors():
+    model = build()
+    views, samples = batch()
+    with pytest.raises(ValueError, match='needs 11 views per image, got 10'):
+        model.loss(views[:10], samples)
+    with pytest.raises(ValueError, match='task rotation needs a pretext_label'):
+        model.loss(views, [DataSample() for _ in samples])
+    with pytest.raises(ValueError, match="schedule must be 'mixed' or 'round_robin'"):
+        build('random')
