@@ -1,13 +1,10 @@
-# ImageNet train images as an unlabeled folder, MoCo v2 views made on the device.
-# The loader workers only decode each JPEG (OpenCV) and shrink it to fit 448 px (most
-# ImageNet photos are smaller and stay as they are); pad_collate pads a batch to its
-# largest image. The data preprocessor then makes both views of the whole batch at once on
-# the GPU with the same augmentation as imagenet_bs32_mocov2.py (torchvision's
-# definitions, per-sample random parameters): random-resized crop 224 (scale 0.2-1),
-# colour jitter 0.4/0.4/0.4/0.1 with p=0.8, grayscale p=0.2, Gaussian blur sigma 0.1-2
-# (kernel 23) with p=0.5, horizontal flip.
-data_root = 'data/imagenet/train/'
-max_image_size = 448
+# ImageNet train images, MoCo v2 views made on the device (imagenet_bs256_decode_only.py
+# decodes). The data preprocessor makes both views of the whole batch at once on the GPU
+# with the same augmentation as imagenet_bs32_mocov2.py (torchvision's definitions,
+# per-sample random parameters): random-resized crop 224 (scale 0.2-1), colour jitter
+# 0.4/0.4/0.4/0.1 with p=0.8, grayscale p=0.2, Gaussian blur sigma 0.1-2 (kernel 23) with
+# p=0.5, horizontal flip.
+_base_ = './imagenet_bs256_decode_only.py'
 view_size = 224
 
 data_preprocessor = dict(
@@ -24,20 +21,3 @@ data_preprocessor = dict(
         dict(type='BatchGaussianBlur', kernel_size=23, sigma=(0.1, 2.0), prob=0.5),
         dict(type='BatchRandomFlip', prob=0.5),
     ])
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeToFit', max_size=max_image_size),
-    dict(type='PackInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=16,
-    drop_last=True,
-    persistent_workers=True,
-    pin_memory=True,
-    prefetch_factor=4,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='mmssl.pad_collate'),
-    dataset=dict(type='ImageFolder', data_root=data_root, pipeline=train_pipeline))
