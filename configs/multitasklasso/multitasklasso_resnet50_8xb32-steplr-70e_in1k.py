@@ -3,10 +3,12 @@
 # reading sum_l alpha[task, l] * feat_l over the trunk's block outputs with an L1 penalty
 # on alpha, so that each task picks a sparse set of layers.
 # Not the paper's setting: the paper trains ResNet-101 on relative position, colorization,
-# exemplar and motion segmentation; colorization, exemplar and motion segmentation are not
-# implemented in mmssl yet, so this combines relative position (the paper's 96-px patches,
-# 48-px gaps, 7-px jitter), rotation and counting on ResNet-50, mixing the 4 stage outputs
-# (1 x 1 conv to 2048 channels, global pooling) with every task on every batch; all views
+# exemplar and motion segmentation; colorization and motion segmentation are not multi-task
+# kinds in mmssl yet, so this combines relative position (the paper's 96-px patches,
+# 48-px gaps, 7-px jitter), exemplar (two 96-px random crops with colour jitter, the
+# triplet ranking loss over the batch), rotation and counting on ResNet-50, mixing the 4
+# stage outputs (1 x 1 conv to 2048 channels, global pooling) with every task on every
+# batch; all views
 # are 96 px. Optimiser and schedule: the ResNet-50 step schedule of the pretext tasks,
 # lr 0.1 for 256 images, L1 weight 0.01, the counting loss weighted 1e-3 (it grows with
 # the 1000 counts: about 2 per dimension at the start); ours, untested at this scale.
@@ -16,7 +18,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-data_preprocessor = dict(num_views=11)
+data_preprocessor = dict(num_views=13)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='MultiTaskViews', tasks=dict(
@@ -29,7 +31,14 @@ train_pipeline = [
                 dict(type='RelativeLocPatches', patch=96, gap=48, jitter=7)],
         counting=[dict(type='ResizeEdge', scale=224, edge='short'),
                   dict(type='RandomCrop', crop_size=192),
-                  dict(type='CountingViews', grayscale_prob=0.5)])),
+                  dict(type='CountingViews', grayscale_prob=0.5)],
+        exemplar=[dict(type='MultiView', num_views=2, transforms=[[
+            dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.2, 1.0),
+                 backend='pillow'),
+            dict(type='RandomApply', transforms=[dict(
+                type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+                hue=0.1)], prob=0.8),
+            dict(type='RandomFlip', prob=0.5)]])])),
     dict(type='PackInputs', algorithm_keys=['pretext_label']),
 ]
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
@@ -39,7 +48,7 @@ model = dict(
     backbone=dict(type='ResNet', depth=50, out_indices=(0, 1, 2, 3),
                   norm_cfg=dict(type='SyncBN')),
     neck=dict(type='LassoCombination', in_channels=[256, 512, 1024, 2048],
-              out_channels=2048, num_tasks=3),
+              out_channels=2048, num_tasks=4),
     head=dict(
         rotation=dict(num_views=4,
                       head=dict(type='PretextClsHead', in_channels=2048, num_classes=4)),
@@ -48,7 +57,9 @@ model = dict(
                               num_parts=2, hid_channels=[4096])),
         counting=dict(num_views=5, kind='counting', loss_weight=1e-3,
                       head=dict(type='CountingHead', in_channels=2048, count_channels=1000,
-                                hid_channels=[4096], with_bn=True, with_last_bn=True))),
+                                hid_channels=[4096], with_bn=True, with_last_bn=True)),
+        exemplar=dict(num_views=2, kind='exemplar',
+                      head=dict(type='TripletRankingHead', margin=0.5))),
     l1_weight=0.01,
     schedule='mixed')
 

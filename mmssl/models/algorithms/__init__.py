@@ -5,7 +5,7 @@ from .byol import BYOL
 from .densecl import DenseCL
 from .dino import DINO
 from .mae import MAE
-from .moco import MoCo
+from .moco import Exemplar, MoCo
 from .mocov3 import MoCoV3
 from .momentum import MomentumSelfSupervisor
 from .multitask_lasso import MultiTaskLasso
@@ -18,7 +18,7 @@ from .splitmask import SplitMask
 from .swav import SwAV
 
 __all__ = ['BaseSelfSupervisor', 'MomentumSelfSupervisor', 'MoCo', 'SimCLR', 'BarlowTwins',
-           'BYOL', 'DenseCL', 'MoCoV3', 'SimSiam', 'DINO', 'SwAV']
+           'BYOL', 'DenseCL', 'MoCoV3', 'SimSiam', 'DINO', 'SwAV', 'Exemplar']
 __all__ += ['Counting', 'PretextClassifier', 'RotationPred', 'RelativeLoc', 'Jigsaw']
 __all__ += ['BEiT', 'MAE', 'SimMIM', 'SplitMask']
 __all__ += ['MultiTaskLasso']

@@ -97,3 +97,29 @@ class MoCo(MomentumSelfSupervisor):
         loss = self.head.loss(query, positive, negatives)
         self.dictionary.update(query, key, sample_idx)
         return dict(loss=loss)
+
+
+@MODELS.register_module()
+class Exemplar(MoCo):
+    """Exemplar: instance discrimination by a triplet (ranking) loss over the batch, as
+    Doersch & Zisserman (2017) train the exemplar task (after Dosovitskiy et al. 2014).
+
+    :class:`MoCo` with its end-to-end parts as defaults: the query encoder computes the
+    second view's key (``InBatchKeys``), the other images of the global batch are the
+    negatives, and the loss is :class:`TripletRankingHead`'s
+    ``max(0, D(q, k+) − D(q, k−) + margin)`` with the cosine distance D, averaged over
+    every (query, in-batch negative) pair. Any other dictionary or head can still be set.
+
+    Args:
+        backbone, neck: the encoder.
+        head: the loss head (default ``TripletRankingHead``, margin 0.5).
+        dictionary: where the keys come from (default ``InBatchKeys``).
+        **kwargs: as :class:`MoCo`.
+    """
+
+    def __init__(self, backbone: ModuleCfg, neck: ModuleCfg,
+                 head: Optional[ModuleCfg] = None, dictionary: Optional[ModuleCfg] = None,
+                 **kwargs) -> None:
+        super().__init__(backbone, neck,
+                         head or dict(type='TripletRankingHead', margin=0.5),
+                         dictionary or dict(type='InBatchKeys'), **kwargs)

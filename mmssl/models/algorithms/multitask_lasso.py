@@ -2,6 +2,7 @@
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
@@ -34,11 +35,16 @@ class MultiTaskLasso(BaseSelfSupervisor):
         head: a dict task name -> task, in view order. A task is ``dict(head=..., num_views=V,
             views_per_group=G)`` for a classification task (a :class:`PretextClsHead`;
             labels from ``pretext_label[name]``), or ``dict(head=..., num_views=5,
-            kind='counting')`` for counting (a :class:`CountingHead`); either may set
+            kind='counting')`` for counting (a :class:`CountingHead`), or ``dict(head=...,
+            num_views=2, kind='exemplar')`` for exemplar (two augmented views of the image;
+            a :class:`TripletRankingHead` or :class:`InfoNCEHead` on their L2-normalised
+            combined features, the other images of the batch as negatives); any may set
             ``loss_weight`` (default 1), a factor on the task's losses.
         l1_weight: the weight of the lasso penalty.
         schedule: ``'mixed'`` or ``'round_robin'``.
     """
+
+    KINDS = ('classification', 'counting', 'exemplar')
 
     def __init__(self, backbone: ModuleCfg, neck: ModuleCfg, head: dict,
                  l1_weight: float = 1e-3, schedule: str = 'mixed', **kwargs) -> None:
@@ -49,8 +55,8 @@ class MultiTaskLasso(BaseSelfSupervisor):
         for name, task in head.items():
             task = dict(task)
             kind = task.pop('kind', 'classification')
-            if kind not in ('classification', 'counting'):
-                raise ValueError(f"task {name}: kind must be 'classification' or 'counting'")
+            if kind not in self.KINDS:
+                raise ValueError(f'task {name}: kind must be one of {self.KINDS}, got {kind!r}')
             heads[name] = build_module(task.pop('head'))
             self.task_cfgs[name] = dict(kind=kind, num_views=task.pop('num_views'),
                                         views_per_group=task.pop('views_per_group', 1),
@@ -80,6 +86,11 @@ class MultiTaskLasso(BaseSelfSupervisor):
         if cfg['kind'] == 'counting':
             counts = head(feats.flatten(0, 1)).reshape(len(views), n, -1)
             losses = head.loss(*counting_terms(counts))
+        elif cfg['kind'] == 'exemplar':
+            if len(views) != 2:
+                raise ValueError(f'exemplar task {name} needs num_views=2, got {len(views)}')
+            query, key = F.normalize(feats, dim=2)
+            losses = dict(loss=head.loss(query, key))
         else:
             groups = cfg['num_views'] // cfg['views_per_group']
             labels = pretext_labels(data_samples, groups, f'{type(self).__name__} task {name}',

@@ -1,5 +1,5 @@
 from .barlow_twins_head import BarlowTwinsHead
-from .contrastive_heads import InfoNCEHead, NTXentHead
+from .contrastive_heads import InfoNCEHead, NTXentHead, TripletRankingHead
 from .dino_head import DINOHead, DINONeck
 from .linear_probe_head import LinearProbeHead
 from .mim_heads import PixelReconstructionHead, TokenPredictionHead
@@ -11,3 +11,4 @@ __all__ = ['InfoNCEHead', 'LinearProbeHead', 'NTXentHead', 'BarlowTwinsHead',
            'CosineRegressionHead', 'PredictorHead', 'DINOHead', 'DINONeck', 'SwAVHead']
 __all__ += ['ColorizationHead', 'CountingHead', 'PretextClsHead']
 __all__ += ['PixelReconstructionHead', 'TokenPredictionHead']
+__all__ += ['TripletRankingHead']

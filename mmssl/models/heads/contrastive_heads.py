@@ -4,7 +4,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from mmssl.models.losses import in_batch_info_nce, info_nce, nt_xent
+from mmssl.models.losses import in_batch_info_nce, info_nce, nt_xent, triplet_ranking
 from mmssl.registry import MODELS
 from mmssl.utils.dist import gather_with_grad, get_rank
 
@@ -42,6 +42,45 @@ class InfoNCEHead(nn.Module):
 
     def extra_repr(self) -> str:
         return f'temperature={self.temperature}, loss_weight={self.loss_weight}'
+
+
+@MODELS.register_module()
+class TripletRankingHead(nn.Module):
+    """The ranking loss of :func:`triplet_ranking` behind :class:`InfoNCEHead`'s interface.
+
+    A drop-in for :class:`InfoNCEHead` wherever positives and negatives are given: with
+    :class:`MoCo` and ``InBatchKeys`` it is the exemplar task as Doersch & Zisserman (2017)
+    train it (instance discrimination by a triplet loss over the batch); with explicit
+    negatives it is transitive invariance's ranking loss. When no negatives are given, the
+    negatives of a query are the other keys of the global batch (gathered with
+    :func:`gather_with_grad`), its own positive excluded.
+
+    Args:
+        margin: the hinge margin on the cosine distance (0.5 in Wang & Gupta 2015).
+        loss_weight: a factor on the loss.
+    """
+
+    def __init__(self, margin: float = 0.5, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.margin = margin
+        self.loss_weight = loss_weight
+
+    def loss(self, query: Tensor, positive: Tensor,
+             negatives: Optional[Tensor] = None) -> Tensor:
+        """query, positive: (n, D); negatives: (K, D), (n, K, D) or None; L2-normalised."""
+        if negatives is not None:
+            loss = triplet_ranking(query, positive, negatives, self.margin)
+        else:
+            keys = gather_with_grad(positive)
+            n = query.shape[0]
+            positive_index = torch.arange(n, device=query.device) + get_rank() * n
+            valid = torch.ones(n, keys.shape[0], dtype=torch.bool, device=query.device)
+            valid[torch.arange(n, device=query.device), positive_index] = False
+            loss = triplet_ranking(query, positive, keys, self.margin, valid)
+        return self.loss_weight * loss
+
+    def extra_repr(self) -> str:
+        return f'margin={self.margin}, loss_weight={self.loss_weight}'
 
 
 @MODELS.register_module()

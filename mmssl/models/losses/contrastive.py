@@ -1,8 +1,11 @@
 """Contrastive losses as pure functions of tensors (STYLE.md habit 5).
 
-Both are the cross-entropy of similarity logits divided by a temperature, with the
-positive as the target class; they differ only in where the negatives come from.
+The InfoNCE family is the cross-entropy of similarity logits divided by a temperature,
+with the positive as the target class; its members differ only in where the negatives
+come from. :func:`triplet_ranking` is the margin (hinge) alternative on the same inputs.
 """
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -74,3 +77,33 @@ def nt_xent(query: Tensor, keys: Tensor, positive_index: Tensor, self_index: Ten
                               torch.tensor(float('-inf'), dtype=logits.dtype,
                                            device=logits.device))
     return F.cross_entropy(logits / temperature, positive_index)
+
+
+def triplet_ranking(query: Tensor, positive: Tensor, negatives: Tensor, margin: float,
+                    valid: Optional[Tensor] = None) -> Tensor:
+    """The ranking (triplet) loss with cosine distance (Wang & Gupta 2015; exemplar and
+    transitive invariance).
+
+    ``ℓ(q, p, n) = max(0, D(q, p) − D(q, n) + margin)`` with ``D(a, b) = 1 − a·b``, i.e.
+    ``max(0, q·n − q·p + margin)``, averaged over every (query, negative) pair.
+
+    Args:
+        query, positive: (N, D), L2-normalised.
+        negatives: (K, D) shared by all queries, or (N, K, D) one set per query;
+            L2-normalised.
+        margin: the margin (0.5 in Wang & Gupta; cosine distances lie in [0, 2]).
+        valid: (N, K) bool, the pairs that count (e.g. in-batch keys other than the
+            query's own positive); all when None.
+
+    Returns:
+        Scalar mean loss over the valid pairs.
+    """
+    pos = (query * positive).sum(dim=1, keepdim=True)  # (N, 1)
+    if negatives.ndim == 3:
+        neg = torch.einsum('nd,nkd->nk', query, negatives)
+    else:
+        neg = query @ negatives.t()
+    hinge = (neg - pos + margin).clamp(min=0)  # (N, K)
+    if valid is None:
+        return hinge.mean()
+    return (hinge * valid).sum() / valid.sum().clamp(min=1)

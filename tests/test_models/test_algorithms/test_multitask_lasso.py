@@ -106,3 +106,35 @@ def test_errors():
         model.loss(views, [DataSample() for _ in samples])
     with pytest.raises(ValueError, match="schedule must be 'mixed' or 'round_robin'"):
         build('random')
+
+
+def test_exemplar_task_is_the_ranking_loss_on_the_combined_features():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MultiTaskLasso',
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
+        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
+                  num_tasks=2),
+        head=dict(
+            rotation=dict(num_views=4, head=dict(type='PretextClsHead', in_channels=32,
+                                                 num_classes=4)),
+            exemplar=dict(num_views=2, kind='exemplar',
+                          head=dict(type='TripletRankingHead', margin=0.5))),
+        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    views, samples = batch()
+    views = views[:6]
+    losses = model.loss(views, samples)
+    with torch.no_grad():  # direct re-computation from the exemplar row of alpha
+        feats = model.neck(model.backbone(torch.cat(views[4:])), 1)
+        q, k = torch.nn.functional.normalize(feats, dim=1).chunk(2)
+    n = q.shape[0]
+    expected = np.mean([max(0.0, float(q[i] @ k[j] - q[i] @ k[i]) + 0.5)
+                        for i in range(n) for j in range(n) if i != j])
+    assert losses['exemplar.loss'].item() == pytest.approx(expected, rel=1e-4)
+    losses['exemplar.loss'].backward()
+    assert model.neck.alpha.grad[1].abs().min() > 0 and model.neck.alpha.grad[0].abs().max() == 0
+    with pytest.raises(ValueError, match="kind must be one of"):
+        MODELS.build(dict(type='MultiTaskLasso', backbone=model.backbone, neck=model.neck,
+                          head=dict(a=dict(num_views=1, kind='motion', head=None),
+                                    b=dict(num_views=1, head=None))))
