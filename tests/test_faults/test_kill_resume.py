@@ -1,7 +1,9 @@
 """Fault injection: a real training process is SIGKILLed at a random iteration (or while a
 checkpoint is being written), resumed with --resume, and must end bitwise equal to an
-uninterrupted run with the same seed: weights, optimizer, queues, memory bank, EMA teacher,
-DINO's centre, the device augmentation's generator, the sampler's place in the epoch."""
+uninterrupted run with the same seed: weights, optimizer, queues, memory bank, EMA teacher
+and target (DINO, BYOL), DINO's centre, SwAV's feature queue and frozen prototypes, the
+device augmentation's generator, the sampler's place in the epoch (also with 2 loader
+workers)."""
 import os
 import os.path as osp
 import random
@@ -27,16 +29,32 @@ ALGORITHMS = {
     'dino-teacher-centre': ('dino/dino_resnet18-mcrop2x24-4x12_1xb256-coslr-2e_fmnist.py', {},
                             [dict(type='MomentumUpdateHook'), dict(type='EpochScheduleHook'),
                              dict(type='FreezeParametersHook', iters=2)]),
+    # the feature queue starts filling at epoch 1, prototypes frozen for 2 iterations
+    'swav-queue-prototypes': ('swav/swav_resnet18-mcrop2x24-6x12_1xb256-coslr-2e_fmnist.py',
+                              dict(model=dict(queue_len=32, queue_start_epoch=1)),
+                              [dict(type='EpochScheduleHook'),
+                               dict(type='FreezeParametersHook', iters=2)]),
+    # the EMA target network and the cosine position of its momentum
+    'byol-ema-target': ('byol/byol_resnet18_1xb256-coslr-2e_fmnist.py', {},
+                        [dict(type='MomentumUpdateHook')]),
+    # two loader worker processes: they only decode (the views are made by the data
+    # preprocessor's seeded generator), so the resumed run sees the same batches
+    'moco-queue-2-workers': ('mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
+                             dict(model=dict(dictionary=dict(length=64), bn_splits=1),
+                                  train_dataloader=dict(num_workers=2)),
+                             [dict(type='MomentumUpdateHook')]),
 }
 
 
 def _config(tmp_path, name: str, algorithm: str, kill: dict | None = None) -> str:
-    base, model_overrides, hooks = ALGORITHMS[algorithm]
-    overrides = dict(
-        model_overrides,
+    base, algorithm_overrides, hooks = ALGORITHMS[algorithm]
+    overrides = dict(algorithm_overrides)
+    loader = dict(dataset=dict(indices=ITERS_PER_EPOCH * 8), batch_size=8, num_workers=0,
+                  persistent_workers=False)
+    loader.update(overrides.pop('train_dataloader', {}))
+    overrides.update(
         work_dir=str(tmp_path / name), experiment_name=name,
-        train_dataloader=dict(dataset=dict(indices=ITERS_PER_EPOCH * 8), batch_size=8,
-                              num_workers=0, persistent_workers=False),
+        train_dataloader=loader,
         train_cfg=dict(max_epochs=EPOCHS),
         param_scheduler=[dict(type='CosineAnnealingLR', T_max=EPOCHS, by_epoch=True, begin=0,
                               end=EPOCHS, convert_to_iter_based=True)],
