@@ -67,6 +67,20 @@ def _jpeg_folder(root):
     return str(root)
 
 
+def _patch_graph(root):
+    """A tiny transitive-invariance graph: two components of two random 64-px crops."""
+    from mmssl.datasets.transitive_graph import PatchGraph
+    rng = np.random.default_rng(0)
+    graph = PatchGraph()
+    graph.add([dict(source='', frame=-1, box=[0, 0, 64, 64], track=-1)] * 4,
+              [(0, 1), (2, 3)], 'inter')
+    path = str(root / 'graph.json')
+    graph.write_crops([rng.integers(0, 255, (64, 64, 3), np.uint8) for _ in range(4)],
+                      str(root / 'patches'), path)
+    graph.save(path)
+    return path
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
 def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
     cfg = Config.fromfile(path)
@@ -85,6 +99,9 @@ def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
     dataset_cfg = cfg.train_dataloader.dataset
     if dataset_cfg.type == 'ImageFolder':  # users bring ImageNet: stand in two real JPEGs
         dataset_cfg.data_root = _jpeg_folder(tmp_path)
+    if dataset_cfg.type == 'TransitiveTripletDataset':  # users mine the graph: a tiny one
+        dataset_cfg.graph_file = _patch_graph(tmp_path)
+        dataset_cfg.data_root = None
     dataset = DATASETS.build(dataset_cfg)
     # Two samples through the collate function and the data preprocessor, as in training:
     # the views the algorithm receives (made by the pipeline or on the device).

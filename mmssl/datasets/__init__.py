@@ -7,3 +7,5 @@ from .voc07_cls import VOC07Classification
 
 __all__ = ['FashionMNIST', 'ImageFolder', 'KNNDataset', 'read_idx', 'pad_collate',
            'VOC07Classification']
+from .transitive_pairs import TransitiveTripletDataset  # noqa: E402
+__all__ += ['TransitiveTripletDataset']

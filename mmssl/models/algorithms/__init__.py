@@ -23,3 +23,5 @@ __all__ += ['Counting', 'PretextClassifier', 'RotationPred', 'RelativeLoc', 'Jig
 __all__ += ['BEiT', 'MAE', 'SimMIM', 'SplitMask']
 __all__ += ['MultiTaskLasso']
 __all__ += ['Colorization']
+from .transitive_invariance import TransitiveInvariance  # noqa: E402
+__all__ += ['TransitiveInvariance']
