@@ -16,6 +16,7 @@ from .simmim import SimMIM
 from .simsiam import SimSiam
 from .splitmask import SplitMask
 from .swav import SwAV
+from .transitive_invariance import TransitiveInvariance
 
 __all__ = ['BaseSelfSupervisor', 'MomentumSelfSupervisor', 'MoCo', 'SimCLR', 'BarlowTwins',
            'BYOL', 'DenseCL', 'MoCoV3', 'SimSiam', 'DINO', 'SwAV', 'Exemplar']
@@ -23,5 +24,4 @@ __all__ += ['Counting', 'PretextClassifier', 'RotationPred', 'RelativeLoc', 'Jig
 __all__ += ['BEiT', 'MAE', 'SimMIM', 'SplitMask']
 __all__ += ['MultiTaskLasso']
 __all__ += ['Colorization']
-from .transitive_invariance import TransitiveInvariance  # noqa: E402
 __all__ += ['TransitiveInvariance']
