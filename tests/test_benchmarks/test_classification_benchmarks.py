@@ -2,7 +2,7 @@
 every config builds and says what its name says, the label-subset rule and tool, and the
 Fashion-MNIST linear, semi-supervised and kNN benchmarks run through tools/train.py and
 tools/test.py from a real mmssl checkpoint and give numbers. (The VOC07 SVM configs have
-their own tests: test_svm.py.)"""
+their own tests: test_svm.py; the Stanford Cars ViT configs: test_stanford_cars_benchmarks.py.)"""
 import glob
 import json
 import logging
@@ -25,7 +25,8 @@ from tools.dataset_converters.make_label_subsets import label_subsets, per_class
 
 BENCH = osp.join(REPO_ROOT, 'configs', 'benchmarks', 'classification')
 CONFIGS = sorted(p for p in glob.glob(osp.join(BENCH, '**', '*.py'), recursive=True)
-                 if '_base_' not in p and 'voc07_svm' not in p)
+                 if '_base_' not in p and 'voc07_svm' not in p
+                 and 'stanford_cars' not in p)  # ViT configs: test_stanford_cars_benchmarks.py
 FMNIST = osp.join(BENCH, 'fashion_mnist')
 LINEAR_FMNIST = osp.join(FMNIST, 'resnet18_linear-1xb256-coslr-3e_fmnist.py')
 SEMI_FMNIST = {pct: osp.join(FMNIST, f'resnet18_head10_1xb64-steplr1e-2-20e_fmnist-{pct}pct.py')

@@ -98,7 +98,8 @@ def test_the_detection_configs_exist():
     assert {'voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py',
             'coco/mask-rcnn_r50-c4_ms-1x_coco.py', 'coco/mask-rcnn_r50-c4_ms-2x_coco.py',
             'coco/mask-rcnn_r50_fpn_ms-1x_coco.py',
-            'coco/mask-rcnn_r50_fpn_ms-2x_coco.py'} <= names
+            'coco/mask-rcnn_r50_fpn_ms-2x_coco.py',
+            'coco/mask-rcnn_vit-base-p16-sfp_lsj-1x_coco.py'} <= names
 
 
 @pytest.mark.parametrize('path', DET_CONFIGS, ids=[osp.basename(p) for p in DET_CONFIGS])
@@ -121,6 +122,66 @@ def test_detector_builds_and_loads_the_converted_backbone(path, pretrained, tmp_
         assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
     model = _build_detector(cfg)
     _assert_backbone_loaded(model, backbone)
+
+
+VIT_COCO = osp.join(REPO_ROOT,
+                    'configs/benchmarks/mmdetection/coco/mask-rcnn_vit-base-p16-sfp_lsj-1x_coco.py')
+
+
+def test_coco_vit_config_takes_a_224px_vit_and_decays_the_lr_by_layer(tmp_path):
+    """The COCO ViT-B/16 detector (target-data-only recipe): a ViT pretrained at 224 px
+    loads into the 1024-px backbone (position embedding interpolated, the rest as is), and
+    the custom keys give block i lr x 0.75 ** (12 - i), the embeddings 0.75 ** 13, the
+    final norm, pyramid and heads the full lr; no weight decay on norms and pos_embed."""
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.models.utils import resize_pos_embed
+    cfg = Config.fromfile(VIT_COCO)
+    backbone_cfg = cfg.model.backbone
+    assert (backbone_cfg.arch, backbone_cfg.img_size, backbone_cfg.patch_size) == ('b', 1024, 16)
+    assert cfg.model.neck.type == 'SimpleFeaturePyramid' and cfg.model.neck.in_channels == 768
+    assert cfg.train_dataloader.dataset.type == 'CocoDataset'  # once per epoch, no repeat
+    assert [t.type for t in cfg.train_dataloader.dataset.pipeline][2:4] == [
+        'RandomResize', 'RandomCrop']  # large-scale jitter
+    assert cfg.train_cfg.max_epochs == 12 and cfg.param_scheduler[1].milestones == [8, 11]
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.type, optimizer.lr, optimizer.weight_decay) == ('AdamW', 1e-4, 0.1)
+
+    # The same 12 blocks, narrow, so that the detector builds in seconds on a CPU.
+    small = dict(embed_dims=64, num_layers=12, num_heads=2, feedforward_channels=128)
+    raw = str(tmp_path / 'vit_mmssl.pth')
+    pre = _fake_mmssl_vit_checkpoint(raw, dict(arch=small, img_size=224, patch_size=16))
+    backbone_cfg.arch = small
+    backbone_cfg.init_cfg.checkpoint = str(tmp_path / 'vit_backbone.pth')
+    extract_backbone_file(raw, backbone_cfg.init_cfg.checkpoint)
+    cfg.model.neck.in_channels = 64
+    model = _build_detector(cfg)
+    state = model.backbone.state_dict()
+    assert state['pos_embed'].shape == (1, 1 + 64 * 64, 64)
+    assert torch.allclose(state['pos_embed'],
+                          resize_pos_embed(pre['pos_embed'], (14, 14), (64, 64), 'bicubic', 1))
+    assert all(torch.equal(state[k], v) for k, v in pre.items() if k != 'pos_embed')
+
+    cfg.optim_wrapper.type = 'OptimWrapper'  # AmpOptimWrapper needs a GPU
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    names = {id(p): n for n, p in model.named_parameters()}
+    groups = {names[id(g['params'][0])]: (g['lr'] / 1e-4, g['weight_decay'])
+              for g in optim_wrapper.optimizer.param_groups}
+    assert len(groups) == len(names)
+    norms = {f'{module_name}.{name}' for module_name, module in model.named_modules()
+             if isinstance(module, torch.nn.LayerNorm)
+             for name, _ in module.named_parameters(recurse=False)}
+    assert any(name.startswith('roi_head.') for name in norms)  # LN in the heads too
+    for name, (lr_mult, decay) in groups.items():
+        if name.startswith('backbone.layers.'):
+            depth = int(name.split('.')[2]) + 1
+        elif name.split('.')[1] in ('cls_token', 'pos_embed', 'patch_embed'):
+            depth = 0
+        else:  # the final norm, the pyramid, the heads
+            depth = 13
+        assert lr_mult == pytest.approx(0.75 ** (13 - depth)), name
+        no_decay = name in norms or name.endswith(('pos_embed', 'cls_token'))
+        assert decay == (0.0 if no_decay else 0.1), name
 
 
 def _run(*args: str, cwd: str) -> str:
