@@ -8,24 +8,26 @@ from mmpretrain.structures import DataSample
 from mmssl.registry import MODELS
 
 
-def build(schedule='mixed', l1_weight=0.01):
+THREE_TASKS = dict(
+    rotation=dict(num_views=4, head=dict(type='PretextClsHead', in_channels=32,
+                                         num_classes=4)),
+    relpos=dict(num_views=2, views_per_group=2,
+                head=dict(type='PretextClsHead', in_channels=32, num_classes=8,
+                          num_parts=2, hid_channels=[16])),
+    counting=dict(num_views=5, kind='counting',
+                  head=dict(type='CountingHead', in_channels=32, count_channels=8,
+                            with_last_bn=True)))
+
+
+def build(schedule='mixed', l1_weight=0.01, tasks=THREE_TASKS):
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='MultiTaskLasso',
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
         neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
-                  num_tasks=3),
-        head=dict(
-            rotation=dict(num_views=4, head=dict(type='PretextClsHead', in_channels=32,
-                                                 num_classes=4)),
-            relpos=dict(num_views=2, views_per_group=2,
-                        head=dict(type='PretextClsHead', in_channels=32, num_classes=8,
-                                  num_parts=2, hid_channels=[16])),
-            counting=dict(num_views=5, kind='counting',
-                          head=dict(type='CountingHead', in_channels=32, count_channels=8,
-                                    with_last_bn=True))),
-        l1_weight=l1_weight, schedule=schedule,
+                  num_tasks=len(tasks)),
+        head=tasks, l1_weight=l1_weight, schedule=schedule,
         data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
     model.init_weights()
     return model
@@ -109,19 +111,10 @@ def test_errors():
 
 
 def test_exemplar_task_is_the_ranking_loss_on_the_combined_features():
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='MultiTaskLasso',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
-        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
-                  num_tasks=2),
-        head=dict(
-            rotation=dict(num_views=4, head=dict(type='PretextClsHead', in_channels=32,
-                                                 num_classes=4)),
-            exemplar=dict(num_views=2, kind='exemplar',
-                          head=dict(type='TripletRankingHead', margin=0.5))),
-        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    model = build(tasks=dict(
+        rotation=THREE_TASKS['rotation'],
+        exemplar=dict(num_views=2, kind='exemplar',
+                      head=dict(type='TripletRankingHead', margin=0.5))))
     views, samples = batch()
     views = views[:6]
     losses = model.loss(views, samples)
