@@ -63,6 +63,33 @@ def train_and_read_knn(cfg, run_dir: str) -> dict:
                 knn_top1=f"{rows[-1]['knn/top1']:.2f}", seconds=seconds, status='done')
 
 
+def linear_probe(linear_config: str, run_dir: str,
+                 cfg_options: Optional[list[str]] = None) -> dict:
+    """Fit the linear benchmark ``linear_config`` on the frozen backbone of the last
+    checkpoint in ``run_dir`` (tools/train.py in its own process, under
+    ``run_dir/linear``); returns ``linear_top1`` (the last ``accuracy/top1`` it logged)
+    and ``linear_status``. ``cfg_options``: extra ``key=value`` overrides of the config."""
+    pointer = osp.join(run_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return dict(linear_top1='', linear_status=f'no checkpoint in {run_dir}')
+    with open(pointer) as f:
+        checkpoint = f.read().strip()
+    work_dir = osp.join(run_dir, 'linear')
+    command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), linear_config,
+               '--work-dir', work_dir, '--cfg-options',
+               f'model.backbone.init_cfg.checkpoint={checkpoint}', *(cfg_options or [])]
+    proc = subprocess.run(command, cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        return dict(linear_top1='', linear_status=f'failed ({proc.returncode})')
+    rows = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            rows += [row for row in map(json.loads, f) if 'accuracy/top1' in row]
+    if not rows:
+        return dict(linear_top1='', linear_status=f'no accuracy/top1 logged in {work_dir}')
+    return dict(linear_top1=f"{rows[-1]['accuracy/top1']:.2f}", linear_status='done')
+
+
 def knn_rows_of_all_runs(work_dir: str) -> list[dict]:
     """The kNN rows logged in ``work_dir`` by every run in it, oldest run first: a
     resumed run logs only what it evaluated itself (not the evaluation before training)."""
@@ -96,6 +123,6 @@ def write_results(path: str, fields: list[str], rows: list[dict]) -> None:
 def write_table(path: str, rows: list[dict], columns: list[str]) -> None:
     """``rows`` as a Markdown table of ``columns``."""
     lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
-    lines += ['| ' + ' | '.join(str(row[c]) for c in columns) + ' |' for row in rows]
+    lines += ['| ' + ' | '.join(str(row.get(c, '')) for c in columns) + ' |' for row in rows]
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
