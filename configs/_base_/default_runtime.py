@@ -2,7 +2,10 @@ default_scope = 'mmssl'
 
 default_hooks = dict(
     # mmengine's RuntimeInfoHook, but the losses are read off the device once per logger
-    # interval (no host sync per step), and a NaN/Inf loss stops training by name.
+    # interval (no host sync per step), and a NaN/Inf loss stops training by name. To skip
+    # such steps instead (one host read per step): optim_wrapper=dict(
+    # type='SkipNonFiniteOptimWrapper', ...), or AutocastOptimWrapper(skip_nonfinite=True);
+    # see the README, "Faults and untrusted input".
     runtime_info=dict(type='DeferredRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),

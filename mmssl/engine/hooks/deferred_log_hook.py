@@ -3,6 +3,7 @@ from typing import Optional
 
 import torch
 from mmengine.hooks import LoggerHook, RuntimeInfoHook
+from mmengine.optim import OptimWrapperDict
 
 from mmssl.registry import HOOKS
 
@@ -28,7 +29,9 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
             (so every logged line sees all its values), 1 without a logger.
         stop_on_nonfinite: raise :class:`NonFiniteLossError` naming the iteration, the
             loss and the last checkpoint when a value whose name contains ``loss`` is not
-            finite (found within one interval).
+            finite (found within one interval). A step that the optimizer wrapper skipped
+            (``skip_nonfinite=True``, see ``SkipNonFiniteMixin``) does not stop training:
+            its non-finite losses are left out of the log, ``skipped_steps`` counts it.
     """
 
     priority = 'VERY_HIGH'
@@ -69,7 +72,10 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
             return
         pending, self._pending = self._pending, []
         values = torch.stack([value.to(torch.float64) for _, _, value in pending]).tolist()
+        skipped = _skipped_iters(getattr(runner, 'optim_wrapper', None))
         for (it, key, _), value in zip(pending, values):
+            if 'loss' in key and not math.isfinite(value) and it in skipped:
+                continue
             if self.stop_on_nonfinite and 'loss' in key and not math.isfinite(value):
                 last = runner.message_hub.get_info('last_ckpt')
                 raise NonFiniteLossError(
@@ -77,3 +83,10 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
                     f'checkpoint: {last or "none written yet"} (resume from it with '
                     f'--resume, perhaps with a lower lr or a warm-up)')
             runner.message_hub.update_scalar(f'train/{key}', value)
+
+
+def _skipped_iters(optim_wrapper) -> set:
+    """The iterations whose step the runner's optimizer wrapper(s) skipped."""
+    wrappers = (optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict)
+                else [optim_wrapper])
+    return {it for wrapper in wrappers for it in getattr(wrapper, 'skipped_iters', ())}

@@ -1,3 +1,4 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper
+from .skip_nonfinite import SkipNonFiniteMixin, SkipNonFiniteOptimWrapper
 
-__all__ = ['AutocastOptimWrapper']
+__all__ = ['AutocastOptimWrapper', 'SkipNonFiniteMixin', 'SkipNonFiniteOptimWrapper']

@@ -6,10 +6,11 @@ from mmengine.runner.amp import autocast
 from torch import nn
 
 from mmssl.registry import OPTIM_WRAPPERS
+from .skip_nonfinite import SkipNonFiniteMixin
 
 
 @OPTIM_WRAPPERS.register_module()
-class AutocastOptimWrapper(OptimWrapper):
+class AutocastOptimWrapper(SkipNonFiniteMixin, OptimWrapper):
     """mmengine's ``OptimWrapper`` whose forward runs under ``torch.autocast(dtype)``.
 
     For bfloat16, which needs no loss scaling. mmengine's ``AmpOptimWrapper`` always
@@ -19,6 +20,10 @@ class AutocastOptimWrapper(OptimWrapper):
 
     Args:
         dtype: the autocast dtype, ``'bfloat16'`` (default) or a ``torch.dtype``.
+        skip_nonfinite: skip a step whose loss or gradients are NaN/Inf instead of
+            letting ``DeferredRuntimeInfoHook`` stop training (default False; costs one
+            host read per step when on); with ``max_consecutive_skips`` and
+            ``max_skipped_steps``, see :class:`SkipNonFiniteMixin`.
         Others: as ``OptimWrapper`` (optimizer, accumulative_counts, clip_grad).
     """
 
