@@ -9,14 +9,18 @@ from mmssl.registry import HOOKS
 
 @HOOKS.register_module()
 class KillAfterEpochHook(Hook):
-    """Kill the process (no cleanup, like a crash) once epoch ``epoch`` is done and saved."""
+    """Kill the process (no cleanup, like a crash) once epoch ``epoch`` is done and saved;
+    with ``rank``, only the process of that rank (the others then die with the launcher)."""
 
     priority = 'LOWEST'  # after the checkpoint hook
 
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
+    def __init__(self, epoch: int, rank: int | None = None) -> None:
+        self.epoch, self.rank = epoch, rank
 
     def after_train_epoch(self, runner) -> None:
+        from mmengine.dist import get_rank
+        if self.rank is not None and get_rank() != self.rank:
+            return
         if runner.epoch + 1 == self.epoch:
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -51,3 +55,16 @@ class KillAtIterationHook(Hook):
                     os.fsync(f.fileno())
                 os.kill(os.getpid(), signal.SIGKILL)
             mmengine_runner.save_checkpoint = half_written_then_killed
+
+
+@HOOKS.register_module()
+class DumpModelBuffersHook(Hook):
+    """Save this rank's model buffers (queues, memory banks, pointers) to
+    ``<work_dir>/buffers_rank<r>.pth`` at the end of the run, to compare ranks."""
+
+    def after_run(self, runner) -> None:
+        import torch
+        from mmengine.dist import get_rank
+        model = getattr(runner.model, 'module', runner.model)
+        buffers = {name: value.detach().cpu().clone() for name, value in model.named_buffers()}
+        torch.save(buffers, os.path.join(runner.work_dir, f'buffers_rank{get_rank()}.pth'))
