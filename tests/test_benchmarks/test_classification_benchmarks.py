@@ -102,7 +102,10 @@ def test_config_builds_and_its_name_tells_its_numbers(path, tmp_path, fashion_mn
         schedulers = [s.type for s in cfg.param_scheduler]
         if LINEAR.match(name):
             assert schedulers == [SCHEDULERS[match['schedule']]]
-            assert cfg.model.backbone.frozen_stages == 4 and cfg.model.backbone.norm_eval
+            if cfg.model.backbone.type == 'VisionTransformer':  # every block frozen
+                assert cfg.model.backbone.frozen_stages == cfg.model.backbone.arch.num_layers
+            else:
+                assert cfg.model.backbone.frozen_stages == 4 and cfg.model.backbone.norm_eval
             assert cfg.optim_wrapper.optimizer.weight_decay == 0
         else:  # semi-supervised: everything trains; the head at lr_mult x the backbone's lr
             assert schedulers == ['MultiStepLR']
