@@ -235,3 +235,30 @@ def test_skip_mode_alone_reads_the_device_once_per_step(kind, monkeypatch):
     # SGD reads nothing; torch's AdamW reads its step count, a CPU tensor, each step.
     assert counts[False] == {'fp32-sgd': 0, 'bf16-adamw': 6}[kind], counts
     assert counts[True] - counts[False] == 3, counts  # skip mode: one read per step
+
+
+def _skip_on_one_rank(rank, world_size):
+    """Rank 1's loss is NaN at the first step, rank 0's is finite; then both are finite."""
+    from mmssl.engine.optimizers.skip_nonfinite import SkipNonFiniteOptimWrapper
+    torch.manual_seed(0)  # the same weights on both ranks
+    model = torch.nn.Linear(3, 1)
+    wrapper = SkipNonFiniteOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    start = [p.detach().clone() for p in model.parameters()]
+    x = torch.ones(2, 3)
+    loss = model(x).sum()
+    if rank == 1:
+        loss = loss * float('nan')
+    wrapper.update_params(loss)
+    after_bad = [p.detach().clone() for p in model.parameters()]
+    wrapper.update_params(model(x).sum())
+    after_good = [p.detach().clone() for p in model.parameters()]
+    return dict(unchanged=all(torch.equal(a, b) for a, b in zip(start, after_bad)),
+                moved=not any(torch.equal(a, b) for a, b in zip(after_bad, after_good)),
+                skipped=wrapper.skipped_steps)
+
+
+@pytest.mark.dist
+def test_a_nan_on_one_rank_skips_the_step_on_every_rank():
+    from tests._dist import run_distributed
+    results = run_distributed(_skip_on_one_rank, 2)
+    assert results == [dict(unchanged=True, moved=True, skipped=1)] * 2
