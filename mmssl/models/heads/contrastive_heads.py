@@ -9,6 +9,14 @@ from mmssl.registry import MODELS
 from mmssl.utils.dist import gather_with_grad, get_rank
 
 
+def gather_in_batch_keys(positive: Tensor) -> tuple[Tensor, Tensor]:
+    """The keys of the global batch (B, D), gathered from every rank with gradients, and
+    the index in them of this rank's n positives (n,)."""
+    n = positive.shape[0]
+    positive_index = torch.arange(n, device=positive.device) + get_rank() * n
+    return gather_with_grad(positive), positive_index
+
+
 @MODELS.register_module()
 class InfoNCEHead(nn.Module):
     """InfoNCE of queries against their positive keys and a set of negatives.
@@ -34,9 +42,7 @@ class InfoNCEHead(nn.Module):
         if negatives is not None:
             loss = info_nce(query, positive, negatives, self.temperature)
         else:
-            keys = gather_with_grad(positive)
-            n = query.shape[0]
-            positive_index = torch.arange(n, device=query.device) + get_rank() * n
+            keys, positive_index = gather_in_batch_keys(positive)
             loss = in_batch_info_nce(query, keys, positive_index, self.temperature)
         return self.loss_weight * loss
 
@@ -71,11 +77,9 @@ class TripletRankingHead(nn.Module):
         if negatives is not None:
             loss = triplet_ranking(query, positive, negatives, self.margin)
         else:
-            keys = gather_with_grad(positive)
-            n = query.shape[0]
-            positive_index = torch.arange(n, device=query.device) + get_rank() * n
-            valid = torch.ones(n, keys.shape[0], dtype=torch.bool, device=query.device)
-            valid[torch.arange(n, device=query.device), positive_index] = False
+            keys, positive_index = gather_in_batch_keys(positive)
+            valid = torch.ones(len(query), len(keys), dtype=torch.bool, device=query.device)
+            valid[torch.arange(len(query), device=query.device), positive_index] = False
             loss = triplet_ranking(query, positive, keys, self.margin, valid)
         return self.loss_weight * loss
 
