@@ -33,16 +33,16 @@ class AtomicCheckpointHook(CheckpointHook):
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         if not isinstance(self.file_backend, LocalBackend):
             return super()._save_checkpoint_with_step(runner, step, meta)
-        previous = (getattr(self, 'last_ckpt', None), list(self.keep_ckpt_ids))
+        previous = (getattr(self, 'last_ckpt', None), list(getattr(self, 'keep_ckpt_ids', ())))
         outdated = []
         if self.max_keep_ckpts > 0 and (not self.keep_ckpt_ids
                                         or self.keep_ckpt_ids[-1] != step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
-        # (in the message hub before the save, as mmengine's hook does: the checkpoint
-        # carries them, and a resumed run's hook reads them back)
-        runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+            # (in the message hub before the save, as mmengine's hook does: the
+            # checkpoint carries it, and a resumed run's hook reads it back)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = osp.join(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
@@ -59,9 +59,10 @@ class AtomicCheckpointHook(CheckpointHook):
             if osp.isfile(tmp_path):
                 os.remove(tmp_path)  # free what the partial file took
             failed, (self.last_ckpt, kept) = self.last_ckpt, previous
-            self.keep_ckpt_ids.clear()
-            self.keep_ckpt_ids.extend(kept)
-            runner.message_hub.update_info('keep_ckpt_ids', kept)
+            if self.max_keep_ckpts > 0:
+                self.keep_ckpt_ids.clear()
+                self.keep_ckpt_ids.extend(kept)
+                runner.message_hub.update_info('keep_ckpt_ids', kept)
             runner.message_hub.update_info('last_ckpt', self.last_ckpt)
             raise OSError(error.errno,
                           f'could not write the checkpoint {failed}: {error.strerror or error}. '
