@@ -1,24 +1,25 @@
 # Multi-task self-supervision with a lasso layer combination (Doersch & Zisserman, ICCV
 # 2017) on ImageNet. From the paper: one shared ResNet trunk, one head per task, each head
 # reading sum_l alpha[task, l] * feat_l over the trunk's block outputs with an L1 penalty
-# on alpha, so that each task picks a sparse set of layers.
-# Not the paper's setting: the paper trains ResNet-101 on relative position, colorization,
-# exemplar and motion segmentation; colorization and motion segmentation are not multi-task
-# kinds in mmssl yet, so this combines relative position (the paper's 96-px patches,
-# 48-px gaps, 7-px jitter), exemplar (two 96-px random crops with colour jitter, the
-# triplet ranking loss over the batch), rotation and counting on ResNet-50, mixing the 4
-# stage outputs (1 x 1 conv to 2048 channels, global pooling) with every task on every
-# batch; all views
-# are 96 px. Optimiser and schedule: the ResNet-50 step schedule of the pretext tasks,
-# lr 0.1 for 256 images, L1 weight 0.01, the counting loss weighted 1e-3 (it grows with
-# the 1000 counts: about 2 per dimension at the start); ours, untested at this scale.
+# on alpha, so that each task picks a sparse set of layers; the tasks relative position
+# (the paper's 96-px patches, 48-px gaps, 7-px jitter), colorization (L in, quantised ab
+# out, here a 24 x 24 target of a 96-px crop) and exemplar (two 96-px random crops with
+# colour jitter, the triplet ranking loss over the batch).
+# Not the paper's setting: ResNet-50 instead of ResNet-101; no motion segmentation (it
+# needs videos, not a multi-task kind in mmssl); rotation and counting added. The 4 stage
+# outputs are projected to 2048 channels and pooled to 6 x 6 maps (1 x 1 conv, adaptive
+# average pooling): colorization reads its combined map, the other tasks its spatial
+# mean; every task on every batch; all views are 96 px. Optimiser and schedule: the
+# ResNet-50 step schedule of the pretext tasks, lr 0.1 for 256 images, L1 weight 0.01, the
+# counting loss weighted 1e-3 (it grows with the 1000 counts: about 2 per dimension at the
+# start); ours, untested at this scale.
 _base_ = [
     '../_base_/datasets/imagenet_pretext.py',
     '../_base_/schedules/sgd_steplr_70e.py',
     '../_base_/default_runtime.py',
 ]
 
-data_preprocessor = dict(num_views=13)
+data_preprocessor = dict(num_views=14)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='MultiTaskViews', tasks=dict(
@@ -38,8 +39,11 @@ train_pipeline = [
             dict(type='RandomApply', transforms=[dict(
                 type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
                 hue=0.1)], prob=0.8),
-            dict(type='RandomFlip', prob=0.5)]])])),
-    dict(type='PackInputs', algorithm_keys=['pretext_label']),
+            dict(type='RandomFlip', prob=0.5)]])],
+        colorization=[dict(type='RandomResizedCrop', scale=96, backend='pillow'),
+                      dict(type='RandomFlip', prob=0.5),
+                      dict(type='ColorizationViews', target_size=24)])),
+    dict(type='PackInputs', algorithm_keys=['pretext_label', 'ab_label']),
 ]
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 
@@ -48,7 +52,7 @@ model = dict(
     backbone=dict(type='ResNet', depth=50, out_indices=(0, 1, 2, 3),
                   norm_cfg=dict(type='SyncBN')),
     neck=dict(type='LassoCombination', in_channels=[256, 512, 1024, 2048],
-              out_channels=2048, num_tasks=4),
+              out_channels=2048, num_tasks=5, out_size=6),
     head=dict(
         rotation=dict(num_views=4,
                       head=dict(type='PretextClsHead', in_channels=2048, num_classes=4)),
@@ -59,7 +63,9 @@ model = dict(
                       head=dict(type='CountingHead', in_channels=2048, count_channels=1000,
                                 hid_channels=[4096], with_bn=True, with_last_bn=True)),
         exemplar=dict(num_views=2, kind='exemplar',
-                      head=dict(type='TripletRankingHead', margin=0.5))),
+                      head=dict(type='TripletRankingHead', margin=0.5)),
+        colorization=dict(num_views=1, kind='colorization',
+                          head=dict(type='ColorizationHead', in_channels=2048, num_bins=484))),
     l1_weight=0.01,
     schedule='mixed')
 

@@ -252,7 +252,8 @@ class MultiTaskViews(BaseTransform):
     its own copy of the results; ``img`` becomes the concatenation of the tasks' view
     lists, in the order of ``tasks``, ``task_views`` maps each name to its count of views,
     and ``pretext_label`` maps each name to its labels (tasks without labels, such as
-    counting, are left out). Pack with ``PackInputs(algorithm_keys=['pretext_label'])``.
+    counting, are left out); a colorization task's ``ab_label`` is kept as it is. Pack with
+    ``PackInputs(algorithm_keys=['pretext_label'])`` (and ``'ab_label'`` with colorization).
     """
 
     def __init__(self, tasks: dict) -> None:
@@ -271,6 +272,8 @@ class MultiTaskViews(BaseTransform):
             counts[name] = len(task_views)
             if 'pretext_label' in out:
                 labels[name] = out['pretext_label']
+            if 'ab_label' in out:  # a colorization task's target map
+                results['ab_label'] = out['ab_label']
         results['img'] = views
         results['task_views'] = counts
         results['pretext_label'] = labels

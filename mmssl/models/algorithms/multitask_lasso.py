@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from mmssl.models.utils.build import ModuleCfg, build_module
 from mmssl.registry import MODELS
 from .base import BaseSelfSupervisor
-from .pretext import counting_terms, group_views, pretext_labels
+from .pretext import colorization_labels, counting_terms, group_views, pretext_labels
 
 
 @MODELS.register_module()
@@ -38,13 +38,16 @@ class MultiTaskLasso(BaseSelfSupervisor):
             kind='counting')`` for counting (a :class:`CountingHead`), or ``dict(head=...,
             num_views=2, kind='exemplar')`` for exemplar (two augmented views of the image;
             a :class:`TripletRankingHead` or :class:`InfoNCEHead` on their L2-normalised
-            combined features, the other images of the batch as negatives); any may set
-            ``loss_weight`` (default 1), a factor on the task's losses.
+            combined features, the other images of the batch as negatives), or
+            ``dict(head=..., num_views=1, kind='colorization')`` (a :class:`ColorizationHead`
+            reading the combined *map*: the neck's ``out_size`` > 1, the other kinds then
+            read its spatial mean; labels from ``ab_label``); any may set ``loss_weight``
+            (default 1), a factor on the task's losses.
         l1_weight: the weight of the lasso penalty.
         schedule: ``'mixed'`` or ``'round_robin'``.
     """
 
-    KINDS = ('classification', 'counting', 'exemplar')
+    KINDS = ('classification', 'counting', 'exemplar', 'colorization')
 
     def __init__(self, backbone: ModuleCfg, neck: ModuleCfg, head: dict,
                  l1_weight: float = 1e-3, schedule: str = 'mixed', **kwargs) -> None:
@@ -81,9 +84,15 @@ class MultiTaskLasso(BaseSelfSupervisor):
         name = self.task_names[index]
         cfg, head = self.task_cfgs[name], self.head[name]
         n = views[0].shape[0]
-        feats = self.neck(self.backbone(torch.cat(views)), index)  # (V * N, C)
-        feats = feats.reshape(len(views), n, -1)
-        if cfg['kind'] == 'counting':
+        mixed = self.neck(self.backbone(torch.cat(views)), index)  # (V*N, C) or (V*N, C, s, s)
+        feats = (mixed.mean(dim=(2, 3)) if mixed.ndim == 4 else mixed).reshape(len(views), n, -1)
+        if cfg['kind'] == 'colorization':
+            if len(views) != 1 or mixed.ndim != 4:
+                raise ValueError(f"colorization task {name} needs num_views=1 and a feature "
+                                 f"map (the neck's out_size > 1)")
+            labels = colorization_labels(data_samples, f'{type(self).__name__} task {name}')
+            losses = head.loss(mixed, labels.to(mixed.device))
+        elif cfg['kind'] == 'counting':
             counts = head(feats.flatten(0, 1)).reshape(len(views), n, -1)
             losses = head.loss(*counting_terms(counts))
         elif cfg['kind'] == 'exemplar':

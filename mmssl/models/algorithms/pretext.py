@@ -41,6 +41,15 @@ def pretext_labels(data_samples: Optional[list[DataSample]], num_groups: int,
     return labels.reshape(-1).long()
 
 
+def colorization_labels(data_samples: Optional[list[DataSample]], owner: str) -> Tensor:
+    """(N, H, W) int64 colour-bin maps from each data sample's ``ab_label``; ``owner``
+    names the algorithm (or task) in the error."""
+    if not data_samples or any('ab_label' not in s for s in data_samples):
+        raise ValueError(f"{owner} needs an ab_label in every data sample: pack it with "
+                         f"dict(type='PackInputs', algorithm_keys=['ab_label'])")
+    return torch.stack([torch.as_tensor(s.ab_label) for s in data_samples]).long()
+
+
 def counting_terms(counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """(5, N, K) counts of [D∘x, T_1∘x, ..., T_4∘x] -> the three inputs of
     :func:`counting_loss`: φ(D∘x) (N, K), φ(T_j∘x) (N, 4, K) and φ(D∘y) (N, K), y the next
@@ -188,10 +197,7 @@ class Colorization(BaseSelfSupervisor):
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
         """inputs: one view batch (N, 3, H, W) of lightness images."""
         (view,) = self.split_views(inputs, 1)
-        if not data_samples or any('ab_label' not in s for s in data_samples):
-            raise ValueError("Colorization needs an ab_label in every data sample: pack it "
-                             "with dict(type='PackInputs', algorithm_keys=['ab_label'])")
-        labels = torch.stack([torch.as_tensor(s.ab_label) for s in data_samples])
+        labels = colorization_labels(data_samples, type(self).__name__).to(view.device)
         outs = self.backbone(view)
         self.set_probe_features(outs[-1])
-        return self.head.loss(outs[-1], labels.long().to(view.device))
+        return self.head.loss(outs[-1], labels)

@@ -131,3 +131,45 @@ def test_exemplar_task_is_the_ranking_loss_on_the_combined_features():
         MODELS.build(dict(type='MultiTaskLasso', backbone=model.backbone, neck=model.neck,
                           head=dict(a=dict(num_views=1, kind='motion', head=None),
                                     b=dict(num_views=1, head=None))))
+
+
+def test_colorization_task_reads_the_combined_map_the_others_its_mean():
+    from mmcv.transforms import Compose
+    from mmengine.dataset import default_collate
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MultiTaskLasso',
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
+        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
+                  num_tasks=2, out_size=4),
+        head=dict(
+            rotation=THREE_TASKS['rotation'],
+            colorization=dict(num_views=1, kind='colorization',
+                              head=dict(type='ColorizationHead', in_channels=32,
+                                        num_bins=484, hid_channels=16))),
+        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    # real views and labels from the pipeline: MultiTaskViews keeps colorization's ab_label
+    rng = np.random.default_rng(0)
+    pipeline = Compose([
+        dict(type='MultiTaskViews', tasks=dict(
+            rotation=[dict(type='Resize', scale=(16, 16)), dict(type='FourRotations')],
+            colorization=[dict(type='Resize', scale=(16, 16)),
+                          dict(type='ColorizationViews', target_size=8)])),
+        dict(type='PackInputs', algorithm_keys=['pretext_label', 'ab_label'])])
+    packed = [pipeline(dict(img=rng.integers(0, 255, (20, 20, 3), np.uint8)))
+              for _ in range(4)]
+    data = model.data_preprocessor(default_collate(packed))  # as the pretext configs
+    views, samples = data['inputs'], data['data_samples']
+    losses = model.loss(views, samples)
+    with torch.no_grad():  # direct re-computation from the colorization row of alpha
+        mixed = model.neck(model.backbone(views[4]), 1)
+        labels = torch.stack([torch.as_tensor(s.ab_label) for s in samples]).long()
+        expected = model.head['colorization'].loss(mixed, labels)['loss']
+    assert mixed.shape == (4, 32, 4, 4) and labels.shape == (4, 8, 8)
+    assert losses['colorization.loss'].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert torch.isfinite(losses['rotation.loss'])  # the rotation head read the map's mean
+    losses['colorization.loss'].backward()
+    assert model.neck.alpha.grad[1].abs().min() > 0 and model.neck.alpha.grad[0].abs().max() == 0
+    with pytest.raises(ValueError, match='MultiTaskLasso task colorization needs an ab_label'):
+        model.loss(views, [DataSample(pretext_label=s.pretext_label) for s in samples])
