@@ -59,3 +59,23 @@ def build_beit(vocab_size=8):
                       min_block=2,
                       head=dict(type='TokenPredictionHead', vocab_size=vocab_size,
                                 in_channels=DIM, tokenizer=kmeans_tokenizer(vocab_size))))
+
+
+def images(n: int = 4, seed: int = 0) -> torch.Tensor:
+    """A fixed random batch (n, 3, IMG, IMG)."""
+    return torch.randn(n, 3, IMG, IMG, generator=torch.Generator().manual_seed(seed))
+
+
+def losses_on_a_fixed_batch(build_model, steps: int = 8) -> list[float]:
+    """The training losses of ``steps`` AdamW steps (lr 2e-3) of ``build_model()`` (built
+    after seeding 0) on one fixed batch of 8 images, with the same random mask every step."""
+    from mmengine.optim import OptimWrapper
+    torch.manual_seed(0)
+    model = build_model()
+    data = dict(inputs=[images(8, seed=1)], data_samples=None)
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3))
+    losses = []
+    for _ in range(steps):
+        torch.manual_seed(1)  # the same mask (or split) every step
+        losses.append(model.train_step(data, optim)['loss'].item())
+    return losses

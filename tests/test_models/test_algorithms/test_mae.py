@@ -1,19 +1,14 @@
 import pytest
 import torch
-from mmengine.optim import OptimWrapper
 
 from mmssl.models.utils.mask_generators import kept_first_order, random_mask
 from mmssl.models.utils.patches import patchify
-from tests._mim import NUM_PATCHES, build_mae
-
-
-def _images(n=4, seed=0):
-    return torch.randn(n, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
+from tests._mim import NUM_PATCHES, build_mae, images, losses_on_a_fixed_batch
 
 
 def test_loss_is_mse_of_normalised_pixels_on_masked_patches():
     model = build_mae()
-    x = _images()
+    x = images()
     torch.manual_seed(5)
     loss = model.loss([x])['loss']
     torch.manual_seed(5)
@@ -30,7 +25,7 @@ def test_loss_is_mse_of_normalised_pixels_on_masked_patches():
 
 def test_gradients_reach_encoder_and_decoder():
     model = build_mae()
-    model.loss([_images()])['loss'].backward()
+    model.loss([images()])['loss'].backward()
     for name, param in model.named_parameters():
         if param.requires_grad:
             assert param.grad is not None and param.grad.abs().sum() > 0, name
@@ -38,18 +33,11 @@ def test_gradients_reach_encoder_and_decoder():
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
-    torch.manual_seed(0)
-    model = build_mae()
-    data = dict(inputs=[_images(8, seed=1)], data_samples=None)
-    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3))
-    losses = []
-    for _ in range(8):
-        torch.manual_seed(1)  # the same mask every step
-        losses.append(model.train_step(data, optim)['loss'].item())
+    losses = losses_on_a_fixed_batch(build_mae)
     assert losses[-1] < 0.9 * losses[0]
 
 
 def test_predict_gives_pooled_features_of_the_unmasked_image():
     model = build_mae()
-    samples = model.predict([_images(2)])
+    samples = model.predict([images(2)])
     assert samples[0].feat.shape == (32,)

@@ -1,19 +1,14 @@
 import pytest
 import torch
-from mmengine.optim import OptimWrapper
 
 from mmssl.models.utils.mask_generators import block_grid_mask
 from mmssl.models.utils.patches import patchify
-from tests._mim import build_simmim
-
-
-def _images(n=4, seed=0):
-    return torch.randn(n, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
+from tests._mim import build_simmim, images, losses_on_a_fixed_batch
 
 
 def test_loss_is_l1_of_raw_pixels_on_masked_patches():
     model = build_simmim()
-    x = _images()
+    x = images()
     torch.manual_seed(5)
     loss = model.loss([x])['loss']
     torch.manual_seed(5)
@@ -29,21 +24,14 @@ def test_loss_is_l1_of_raw_pixels_on_masked_patches():
 
 def test_gradients_reach_encoder_mask_token_and_head():
     model = build_simmim()
-    model.loss([_images()])['loss'].backward()
+    model.loss([images()])['loss'].backward()
     for name, param in model.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
     assert model.backbone.mask_token.grad is not None
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
-    torch.manual_seed(0)
-    model = build_simmim()
-    data = dict(inputs=[_images(8, seed=1)], data_samples=None)
-    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3))
-    losses = []
-    for _ in range(8):
-        torch.manual_seed(1)
-        losses.append(model.train_step(data, optim)['loss'].item())
+    losses = losses_on_a_fixed_batch(build_simmim)
     assert losses[-1] < 0.9 * losses[0]
 
 

@@ -1,15 +1,10 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.optim import OptimWrapper
 
 from mmssl.models.utils.mask_generators import kept_first_order, split_halves
 from mmssl.models.utils.patches import patchify
-from tests._mim import NUM_PATCHES, build_splitmask
-
-
-def _images(n=4, seed=0):
-    return torch.randn(n, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
+from tests._mim import NUM_PATCHES, build_splitmask, images, losses_on_a_fixed_batch
 
 
 def _norm_pix(x):
@@ -19,7 +14,7 @@ def _norm_pix(x):
 
 def test_three_terms_against_a_direct_recomputation():
     model = build_splitmask(contrastive_weight=0.5)
-    x = _images()
+    x = images()
     torch.manual_seed(5)
     losses = model.loss([x])
     assert set(losses) == {'loss_mim_ab', 'loss_mim_ba', 'loss_contrastive'}
@@ -46,7 +41,7 @@ def test_three_terms_against_a_direct_recomputation():
 def test_gradients_reach_encoder_and_decoder_from_each_term():
     for term in ('loss_mim_ab', 'loss_contrastive'):
         model = build_splitmask()
-        model.loss([_images()])[term].backward()
+        model.loss([images()])[term].backward()
         for name, param in model.named_parameters():
             # the contrastive term pools the decoder's hidden tokens, before decoder_pred
             if param.requires_grad and not (term == 'loss_contrastive'
@@ -57,12 +52,5 @@ def test_gradients_reach_encoder_and_decoder_from_each_term():
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
-    torch.manual_seed(0)
-    model = build_splitmask()
-    data = dict(inputs=[_images(8, seed=1)], data_samples=None)
-    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=2e-3))
-    losses = []
-    for _ in range(8):
-        torch.manual_seed(1)  # the same split every step
-        losses.append(model.train_step(data, optim)['loss'].item())
+    losses = losses_on_a_fixed_batch(build_splitmask)
     assert losses[-1] < 0.9 * losses[0]
