@@ -9,14 +9,11 @@
 # augmentation scaled to 28-px grey images: crop 0.2-1 + flip, brightness/contrast jitter
 # (saturation and hue do nothing on grey, so they are off), no blur (sigma 0.1-2 px is meant
 # for 224-px views).
-fmnist_root = '/usr/share/datasets/fashion-mnist'
+_base_ = ['./fashion_mnist_decode_only.py']
+
 view_size = 24
 
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
-    mean=[72.94, 72.94, 72.94],
-    std=[90.02, 90.02, 90.02],
-    to_rgb=False,
     num_views=2,
     device_views=[
         dict(type='BatchRandomResizedCrop', size=view_size, scale=(0.2, 1.0)),
@@ -24,13 +21,3 @@ data_preprocessor = dict(
         dict(type='BatchColorJitter', brightness=0.4, contrast=0.4, saturation=0.0,
              hue=0.0, prob=0.8),
     ])
-
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=1,
-    drop_last=True,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='FashionMNIST', data_root=fmnist_root, split='train',
-                 pipeline=[dict(type='PackInputs')]))
