@@ -17,7 +17,7 @@ CONFIGS = sorted(
     + glob.glob(osp.join(REPO_ROOT, 'projects', '*', 'configs', '*.py'))
     if '_base_' not in p and 'benchmarks' not in p)  # benchmarks: tests/test_benchmarks
 NAME = re.compile(r'^(?P<algo>[a-z0-9]+)_(?P<backbone>[a-z0-9-]+)_(?P<gpus>\d+)xb(?P<batch>\d+)'
-                  r'(?P<amp>-amp)?-(?P<schedule>[a-z0-9]+)-(?P<epochs>\d+)e_(?P<data>[a-z0-9]+)$')
+                  r'(?P<amp>-amp)?-(?P<schedule>[a-z0-9]+)-(?P<epochs>\d+)e_(?P<data>[a-z0-9-]+)$')
 
 
 def _ids(paths):
@@ -67,6 +67,37 @@ def _jpeg_folder(root):
     return str(root)
 
 
+def _frames_and_masks(root):
+    """Two real JPEG frames and their motion masks, as mine_motion_masks.py lays them out."""
+    rng = np.random.default_rng(0)
+    (root / 'frames' / 'clip').mkdir(parents=True)
+    (root / 'masks' / 'clip').mkdir(parents=True)
+    for t in (0, 5):
+        cv2.imwrite(str(root / 'frames' / 'clip' / f'{t:06d}.jpg'),
+                    rng.integers(0, 255, (240, 320, 3), np.uint8))
+        mask = np.zeros((240, 320), np.uint8)
+        mask[60:180, 100:220] = 255
+        cv2.imwrite(str(root / 'masks' / 'clip' / f'{t:06d}.png'), mask)
+    return str(root / 'frames'), str(root / 'masks')
+
+
+def _stand_in_data(dataset_cfg, root):
+    """Users bring the data: stand in tiny real files for every dataset of the config
+    (ImageNet folders, mined video frames and masks, a transitive-invariance graph)."""
+    for i, inner in enumerate(dataset_cfg.get('datasets', [])):  # ConcatDataset
+        _stand_in_data(inner, root / f'part{i}')
+    if 'dataset' in dataset_cfg:  # RepeatDataset
+        _stand_in_data(dataset_cfg.dataset, root)
+    root.mkdir(parents=True, exist_ok=True)
+    if dataset_cfg.type == 'ImageFolder' and dataset_cfg.get('mask_root'):
+        dataset_cfg.data_root, dataset_cfg.mask_root = _frames_and_masks(root)
+    elif dataset_cfg.type == 'ImageFolder':
+        dataset_cfg.data_root = _jpeg_folder(root)
+    if dataset_cfg.type == 'TransitiveTripletDataset':
+        dataset_cfg.graph_file = _patch_graph(root)
+        dataset_cfg.data_root = None
+
+
 def _patch_graph(root):
     """A tiny transitive-invariance graph: two components of two random 64-px crops."""
     from mmssl.datasets.transitive_graph import PatchGraph
@@ -97,17 +128,13 @@ def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
         assert HOOKS.get(hook['type']) is not None, hook['type']
 
     dataset_cfg = cfg.train_dataloader.dataset
-    if dataset_cfg.type == 'ImageFolder':  # users bring ImageNet: stand in two real JPEGs
-        dataset_cfg.data_root = _jpeg_folder(tmp_path)
-    if dataset_cfg.type == 'TransitiveTripletDataset':  # users mine the graph: a tiny one
-        dataset_cfg.graph_file = _patch_graph(tmp_path)
-        dataset_cfg.data_root = None
+    _stand_in_data(dataset_cfg, tmp_path / 'data')
     dataset = DATASETS.build(dataset_cfg)
     # Two samples through the collate function and the data preprocessor, as in training:
     # the views the algorithm receives (made by the pipeline or on the device).
     collate_type = cfg.train_dataloader.get('collate_fn', {}).get('type', 'default_collate')
     collate = FUNCTIONS.get(collate_type)
-    batch = collate([dataset[0], dataset[1]])
+    batch = collate([dataset[0], dataset[len(dataset) - 1]])  # both parts of a concatenation
     views = model.data_preprocessor(batch, training=True)['inputs']
     assert isinstance(views, list) and len(views) == model.data_preprocessor.num_views
     assert all(view.ndim == 4 and view.shape[:2] == (2, 3) for view in views)

@@ -6,7 +6,8 @@
 # out, here a 24 x 24 target of a 96-px crop) and exemplar (two 96-px random crops with
 # colour jitter, the triplet ranking loss over the batch).
 # Not the paper's setting: ResNet-50 instead of ResNet-101; no motion segmentation (it
-# needs videos, not a multi-task kind in mmssl); rotation and counting added. The 4 stage
+# needs videos: multitasklasso_resnet50_8xb32-steplr-70e_in1k-videos.py adds it); rotation
+# and counting added. The 4 stage
 # outputs are projected to 2048 channels and pooled to 6 x 6 maps (1 x 1 conv, adaptive
 # average pooling): colorization reads its combined map, the other tasks its spatial
 # mean; every task on every batch; all views are 96 px. Optimiser and schedule: the

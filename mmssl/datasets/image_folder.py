@@ -17,12 +17,17 @@ class ImageFolder(BaseDataset):
     Without ``ann_file`` the folder is scanned recursively (links followed) for the
     given extensions, in sorted order; with ``ann_file``, a text file whose lines start
     with a path relative to ``data_root`` (mmpretrain's ``meta/train.txt`` works), no scan
-    is made.
+    is made. With ``mask_root`` (the frames of videos and their motion masks, as
+    ``tools/dataset_converters/mine_motion_masks.py`` writes them) each sample also gives
+    ``mask_path``: the file of the same relative path under ``mask_root``, with
+    ``mask_suffix`` for its extension (``LoadMotionMask`` reads it).
 
     Args:
         data_root: the folder of images, e.g. ``data/imagenet/train``.
         ann_file: optional list of images, relative to ``data_root``.
         extensions: the file endings counted as images (case-insensitive).
+        mask_root: optional folder of per-image masks, laid out like ``data_root``.
+        mask_suffix: the masks' extension.
         pipeline, indices, test_mode, lazy_init: as mmengine's ``BaseDataset``.
 
     Raises:
@@ -33,11 +38,14 @@ class ImageFolder(BaseDataset):
                  data_root: str,
                  ann_file: str = '',
                  extensions: Sequence[str] = IMG_EXTENSIONS,
+                 mask_root: str = '',
+                 mask_suffix: str = '.png',
                  pipeline: Sequence = (),
                  indices: Optional[int | Sequence[int]] = None,
                  test_mode: bool = False,
                  lazy_init: bool = False) -> None:
         self.extensions = tuple(ext.lower() for ext in extensions)
+        self.mask_root, self.mask_suffix = mask_root, mask_suffix
         super().__init__(ann_file=ann_file, data_root=data_root, pipeline=list(pipeline),
                          indices=indices, test_mode=test_mode, lazy_init=lazy_init)
 
@@ -64,4 +72,10 @@ class ImageFolder(BaseDataset):
             source = self.ann_file or self.data_root
             raise FileNotFoundError(
                 f'ImageFolder: no images with extensions {self.extensions} in {source!r}')
-        return [dict(img_path=path) for path in paths]
+        if not self.mask_root:
+            return [dict(img_path=path) for path in paths]
+        if not osp.isdir(self.mask_root):
+            raise FileNotFoundError(f'ImageFolder: mask_root {self.mask_root!r} is not a folder')
+        return [dict(img_path=path, mask_path=osp.join(
+            self.mask_root, osp.splitext(osp.relpath(path, self.data_root))[0] + self.mask_suffix))
+            for path in paths]

@@ -1,6 +1,9 @@
 import os
 from typing import Optional
 
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine.logging import print_log
 from PIL import Image
@@ -96,3 +99,39 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
         if loaded is None:  # mmcv's ignore_empty=True on a missing file
             raise FileNotFoundError(f'image file not found: {path}')
         return loaded
+
+
+@TRANSFORMS.register_module()
+class LoadMotionMask(BaseTransform):
+    """Reads the motion mask of a video frame: ``results['mask_path']`` (a single-channel
+    PNG, 0 = still, 255 = moving, as ``tools/dataset_converters/mine_motion_masks.py``
+    writes; ``ImageFolder(mask_root=...)`` sets the path) becomes ``gt_motion``, an
+    (H, W) uint8 map of 0/1 the size of ``img``. A sample without ``mask_path`` (a still
+    image mixed into the loader) is left without ``gt_motion``; ``MotionSegmentationViews``
+    then marks its every pixel unknown.
+
+    Raises:
+        FileNotFoundError: ``motion mask file not found: <path>``.
+        ValueError: the mask cannot be decoded or its size differs from the image's,
+            naming both files.
+    """
+
+    def transform(self, results: dict) -> dict:
+        path = results.get('mask_path')
+        if path is None:
+            return results
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'motion mask file not found: {path} (for the frame '
+                                    f"{results.get('img_path')})")
+        mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        if mask is None:
+            raise ValueError(f'cannot decode the motion mask {path}')
+        if mask.shape != results['img'].shape[:2]:
+            raise ValueError(f'the motion mask {path} is {mask.shape[1]}x{mask.shape[0]} '
+                             f"but its frame {results.get('img_path')} is "
+                             f"{results['img'].shape[1]}x{results['img'].shape[0]}")
+        results['gt_motion'] = (mask > 127).astype(np.uint8)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}()'

@@ -1,4 +1,5 @@
-"""CPU transforms of the classic pretext tasks: rotations, grid patches, jigsaw, counting.
+"""CPU transforms of the classic pretext tasks: rotations, grid patches, jigsaw, counting,
+colorization and motion segmentation.
 
 Each turns one decoded image (``results['img']``, H x W x C uint8) into a list of views
 (what ``PackInputs`` packs as ``inputs``, a list of V tensors, like ``MultiView``) and,
@@ -15,9 +16,12 @@ from typing import Sequence
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform, Compose
+from mmpretrain.datasets.transforms import RandomResizedCrop
 
 from mmssl.registry import TRANSFORMS
 
+# The per-pixel target maps of the dense tasks (colorization, motion segmentation).
+DENSE_LABELS = ('ab_label', 'motion_label')
 # The 8 neighbours of the centre cell of a 3 x 3 grid, row-major: label k is NEIGHBOURS[k].
 NEIGHBOURS = tuple((r, c) for r in range(3) for c in range(3) if (r, c) != (1, 1))
 
@@ -252,8 +256,10 @@ class MultiTaskViews(BaseTransform):
     its own copy of the results; ``img`` becomes the concatenation of the tasks' view
     lists, in the order of ``tasks``, ``task_views`` maps each name to its count of views,
     and ``pretext_label`` maps each name to its labels (tasks without labels, such as
-    counting, are left out); a colorization task's ``ab_label`` is kept as it is. Pack with
-    ``PackInputs(algorithm_keys=['pretext_label'])`` (and ``'ab_label'`` with colorization).
+    counting, are left out); a colorization task's ``ab_label`` and a motion segmentation
+    task's ``motion_label`` are kept as they are. Pack with
+    ``PackInputs(algorithm_keys=['pretext_label'])`` (and ``'ab_label'``,
+    ``'motion_label'`` with those tasks).
     """
 
     def __init__(self, tasks: dict) -> None:
@@ -272,8 +278,9 @@ class MultiTaskViews(BaseTransform):
             counts[name] = len(task_views)
             if 'pretext_label' in out:
                 labels[name] = out['pretext_label']
-            if 'ab_label' in out:  # a colorization task's target map
-                results['ab_label'] = out['ab_label']
+            for key in DENSE_LABELS:  # a colorization or motion task's target map
+                if key in out:
+                    results[key] = out[key]
         results['img'] = views
         results['task_views'] = counts
         results['pretext_label'] = labels
@@ -333,3 +340,60 @@ class ColorizationViews(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(target_size={self.target_size}, grid={self.grid}, '
                 f'ab_range={self.ab_range})')
+
+
+@TRANSFORMS.register_module()
+class MotionSegmentationViews(BaseTransform):
+    """Motion segmentation's input and target (Pathak et al. 2017).
+
+    One random resized crop (mmpretrain's ``RandomResizedCrop`` sampling) and one random
+    horizontal flip are applied to the frame ``img`` and its motion mask ``gt_motion``
+    ((H, W) 0/1, from ``LoadMotionMask``) together: ``img`` becomes [the view] (``scale`` x
+    ``scale``, bilinear) and ``motion_label`` the mask's crop at ``target_size`` x
+    ``target_size`` (int64: 1 where more than half of a cell moves, area-averaged). A
+    sample without ``gt_motion`` (a still image) gets ``ignore_index`` at every pixel.
+    Pack with ``PackInputs(algorithm_keys=['motion_label'])``.
+
+    Args:
+        scale: the view's side.
+        target_size: the label map's side.
+        crop_ratio_range: the crop's area range, a fraction of the frame's.
+        aspect_ratio_range: the crop's aspect range.
+        flip_prob: the probability of the horizontal flip.
+        ignore_index: the label of unknown pixels.
+    """
+
+    def __init__(self, scale: int, target_size: int,
+                 crop_ratio_range: tuple[float, float] = (0.2, 1.0),
+                 aspect_ratio_range: tuple[float, float] = (3 / 4, 4 / 3),
+                 flip_prob: float = 0.5, ignore_index: int = 255) -> None:
+        self.crop = RandomResizedCrop(scale, crop_ratio_range=crop_ratio_range,
+                                      aspect_ratio_range=aspect_ratio_range)
+        self.scale, self.target_size = scale, target_size
+        self.flip_prob, self.ignore_index = flip_prob, ignore_index
+
+    def transform(self, results: dict) -> dict:
+        img, mask = results['img'], results.get('gt_motion')
+        top, left, height, width = self.crop.rand_crop_params(img)
+        flip = np.random.rand() < self.flip_prob
+        view = cv2.resize(img[top:top + height, left:left + width], (self.scale, self.scale),
+                          interpolation=cv2.INTER_LINEAR)
+        size = (self.target_size, self.target_size)
+        if mask is None:
+            label = np.full(size, self.ignore_index, dtype=np.int64)
+        else:
+            if mask.shape != img.shape[:2]:
+                raise ValueError(f'MotionSegmentationViews: gt_motion is {mask.shape}, the '
+                                 f"image {img.shape[:2]} ({results.get('img_path')})")
+            moving = cv2.resize(mask[top:top + height, left:left + width].astype(np.float32),
+                                size, interpolation=cv2.INTER_AREA)
+            label = (moving > 0.5).astype(np.int64)
+        if flip:
+            view, label = view[:, ::-1].copy(), label[:, ::-1].copy()
+        results['img'] = [view]
+        results['motion_label'] = label
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(scale={self.scale}, target_size={self.target_size}, '
+                f'crop_ratio_range={self.crop.crop_ratio_range}, flip_prob={self.flip_prob})')

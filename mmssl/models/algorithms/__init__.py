@@ -9,8 +9,8 @@ from .moco import Exemplar, MoCo
 from .mocov3 import MoCoV3
 from .momentum import MomentumSelfSupervisor
 from .multitask_lasso import MultiTaskLasso
-from .pretext import (Colorization, Counting, Jigsaw, PretextClassifier, RelativeLoc,
-                      RotationPred)
+from .pretext import (Colorization, Counting, Jigsaw, MotionSegmentation, PretextClassifier,
+                      RelativeLoc, RotationPred)
 from .simclr import SimCLR
 from .simmim import SimMIM
 from .simsiam import SimSiam
@@ -23,5 +23,5 @@ __all__ = ['BaseSelfSupervisor', 'MomentumSelfSupervisor', 'MoCo', 'SimCLR', 'Ba
 __all__ += ['Counting', 'PretextClassifier', 'RotationPred', 'RelativeLoc', 'Jigsaw']
 __all__ += ['BEiT', 'MAE', 'SimMIM', 'SplitMask']
 __all__ += ['MultiTaskLasso']
-__all__ += ['Colorization']
+__all__ += ['Colorization', 'MotionSegmentation']
 __all__ += ['TransitiveInvariance']

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from mmssl.models.utils.build import ModuleCfg, build_module
 from mmssl.registry import MODELS
 from .base import BaseSelfSupervisor
-from .pretext import colorization_labels, counting_terms, group_views, pretext_labels
+from .pretext import counting_terms, dense_labels, group_views, pretext_labels
 
 
 @MODELS.register_module()
@@ -41,13 +41,18 @@ class MultiTaskLasso(BaseSelfSupervisor):
             combined features, the other images of the batch as negatives), or
             ``dict(head=..., num_views=1, kind='colorization')`` (a :class:`ColorizationHead`
             reading the combined *map*: the neck's ``out_size`` > 1, the other kinds then
-            read its spatial mean; labels from ``ab_label``); any may set ``loss_weight``
-            (default 1), a factor on the task's losses.
+            read its spatial mean; labels from ``ab_label``), or ``dict(head=..., num_views=1,
+            kind='motion_segmentation')`` (a :class:`DenseClsHead` with 2 classes and
+            ``ignore_index=255`` on the combined map, labels from ``motion_label``: frames
+            of videos have their motion masks, still images mixed into the loader are
+            ignored); any may set ``loss_weight`` (default 1), a factor on the task's losses.
         l1_weight: the weight of the lasso penalty.
         schedule: ``'mixed'`` or ``'round_robin'``.
     """
 
-    KINDS = ('classification', 'counting', 'exemplar', 'colorization')
+    KINDS = ('classification', 'counting', 'exemplar', 'colorization', 'motion_segmentation')
+    #: the per-pixel kinds (a head on the combined map) and their data sample label field
+    DENSE_LABELS = dict(colorization='ab_label', motion_segmentation='motion_label')
 
     def __init__(self, backbone: ModuleCfg, neck: ModuleCfg, head: dict,
                  l1_weight: float = 1e-3, schedule: str = 'mixed', **kwargs) -> None:
@@ -86,11 +91,12 @@ class MultiTaskLasso(BaseSelfSupervisor):
         n = views[0].shape[0]
         mixed = self.neck(self.backbone(torch.cat(views)), index)  # (V*N, C) or (V*N, C, s, s)
         feats = (mixed.mean(dim=(2, 3)) if mixed.ndim == 4 else mixed).reshape(len(views), n, -1)
-        if cfg['kind'] == 'colorization':
+        if cfg['kind'] in self.DENSE_LABELS:
             if len(views) != 1 or mixed.ndim != 4:
-                raise ValueError(f"colorization task {name} needs num_views=1 and a feature "
+                raise ValueError(f"{cfg['kind']} task {name} needs num_views=1 and a feature "
                                  f"map (the neck's out_size > 1)")
-            labels = colorization_labels(data_samples, f'{type(self).__name__} task {name}')
+            labels = dense_labels(data_samples, self.DENSE_LABELS[cfg['kind']],
+                                  f'{type(self).__name__} task {name}')
             losses = head.loss(mixed, labels.to(mixed.device))
         elif cfg['kind'] == 'counting':
             counts = head(feats.flatten(0, 1)).reshape(len(views), n, -1)

@@ -1,5 +1,5 @@
 """The classic pretext tasks: rotation, relative location, jigsaw (classification),
-counting and colorization.
+counting, colorization and motion segmentation.
 
 The views come from the CPU transforms of ``mmssl/datasets/transforms/pretext.py`` (a list
 of V view batches, in the transform's documented order); the classification labels from
@@ -31,7 +31,7 @@ def pretext_labels(data_samples: Optional[list[DataSample]], num_groups: int,
     ``owner`` names the algorithm in the errors.
     """
     if not data_samples or any(key not in s for s in data_samples):
-        raise ValueError(f"{owner} needs a {key} in every data sample: pack it with "
+        raise ValueError(f"{owner} needs {key} in every data sample: pack it with "
                          f"dict(type='PackInputs', algorithm_keys=['{key}'])")
     values = [s.get(key) if task is None else s.get(key)[task] for s in data_samples]
     labels = torch.stack([torch.as_tensor(v).reshape(-1) for v in values])
@@ -41,13 +41,14 @@ def pretext_labels(data_samples: Optional[list[DataSample]], num_groups: int,
     return labels.reshape(-1).long()
 
 
-def colorization_labels(data_samples: Optional[list[DataSample]], owner: str) -> Tensor:
-    """(N, H, W) int64 colour-bin maps from each data sample's ``ab_label``; ``owner``
-    names the algorithm (or task) in the error."""
-    if not data_samples or any('ab_label' not in s for s in data_samples):
-        raise ValueError(f"{owner} needs an ab_label in every data sample: pack it with "
-                         f"dict(type='PackInputs', algorithm_keys=['ab_label'])")
-    return torch.stack([torch.as_tensor(s.ab_label) for s in data_samples]).long()
+def dense_labels(data_samples: Optional[list[DataSample]], key: str, owner: str) -> Tensor:
+    """(N, H, W) int64 per-pixel labels from each data sample's ``key`` (``ab_label`` of
+    colorization, ``motion_label`` of motion segmentation); ``owner`` names the algorithm
+    (or task) in the error."""
+    if not data_samples or any(key not in s for s in data_samples):
+        raise ValueError(f"{owner} needs {key} in every data sample: pack it with "
+                         f"dict(type='PackInputs', algorithm_keys=['{key}'])")
+    return torch.stack([torch.as_tensor(s.get(key)) for s in data_samples]).long()
 
 
 def counting_terms(counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -183,21 +184,46 @@ class Counting(_StackedViews):
         return self.head.loss(*counting_terms(counts))
 
 
-@MODELS.register_module()
-class Colorization(BaseSelfSupervisor):
-    """Colorization (Zhang, Isola & Efros 2016): predict the quantised ab colours from L.
+class DensePretext(BaseSelfSupervisor):
+    """A per-pixel pretext task: the head (a :class:`DenseClsHead`) reads the backbone's
+    last output map of one view and classifies every pixel of the data samples'
+    ``label_key`` map ((H, W) class indices, packed with
+    ``PackInputs(algorithm_keys=[label_key])``)."""
 
-    Pipeline: ``ColorizationViews`` (one view, the lightness repeated over 3 channels, and
-    ``ab_label``, an (H, W) map of colour bins, packed with
-    ``PackInputs(algorithm_keys=['ab_label'])``). The head (a :class:`ColorizationHead`)
-    reads the backbone's last output map and classifies every target pixel.
-    """
+    #: the data sample field holding the (H, W) target map
+    label_key: str = ''
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
-        """inputs: one view batch (N, 3, H, W) of lightness images."""
+        """inputs: one view batch (N, 3, H, W)."""
         (view,) = self.split_views(inputs, 1)
-        labels = colorization_labels(data_samples, type(self).__name__).to(view.device)
+        labels = dense_labels(data_samples, self.label_key, type(self).__name__)
         outs = self.backbone(view)
         self.set_probe_features(outs[-1])
-        return self.head.loss(outs[-1], labels)
+        return self.head.loss(outs[-1], labels.to(view.device))
+
+
+@MODELS.register_module()
+class Colorization(DensePretext):
+    """Colorization (Zhang, Isola & Efros 2016): predict the quantised ab colours from L.
+
+    Pipeline: ``ColorizationViews`` (one view, the lightness repeated over 3 channels, and
+    ``ab_label``, an (H, W) map of colour bins). Head: a :class:`ColorizationHead`.
+    """
+
+    label_key = 'ab_label'
+
+
+@MODELS.register_module()
+class MotionSegmentation(DensePretext):
+    """Motion segmentation (Pathak et al., CVPR 2017): segment, from one video frame, the
+    pixels that move.
+
+    Data: frames and their motion masks mined from videos
+    (``tools/dataset_converters/mine_motion_masks.py``), loaded by ``ImageFolder(...,
+    mask_root=...)`` and ``LoadMotionMask``; ``MotionSegmentationViews`` crops both
+    (one view, and ``motion_label``, an (H, W) map of 0/1, 255 where unknown). Head: a
+    :class:`DenseClsHead` with 2 classes and ``ignore_index=255``.
+    """
+
+    label_key = 'motion_label'

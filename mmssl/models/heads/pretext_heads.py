@@ -109,33 +109,38 @@ class CountingHead(nn.Module):
 
 
 @MODELS.register_module()
-class ColorizationHead(nn.Module):
-    """Per-pixel classification of quantised ab colours from a feature map (Zhang et al.).
+class DenseClsHead(nn.Module):
+    """Per-pixel classification from a feature map (colorization, motion segmentation).
 
-    A 3 x 3 conv + BN + ReLU (``hid_channels``), a 1 x 1 conv to ``num_bins`` logits, and
-    bilinear upsampling to the target's size; the loss is the (optionally class-weighted)
-    cross-entropy over every target pixel.
+    A 3 x 3 conv + BN + ReLU (``hid_channels``), a 1 x 1 conv to ``num_classes`` logits,
+    and bilinear upsampling to the target's size; the loss is the (optionally
+    class-weighted) cross-entropy averaged over the target pixels that are not
+    ``ignore_index`` (0 when a batch has none, so a batch without targets trains nothing
+    and does not give NaN).
 
     Args:
         in_channels: channels of the backbone's feature map.
-        num_bins: Q, the colour bins (484 for ``quantize_ab``'s default grid).
+        num_classes: Q, the classes of a pixel.
         hid_channels: channels of the hidden conv.
-        class_weights: Q per-bin weights (Zhang et al.'s rebalancing of rare colours); none
-            by default (plain cross-entropy).
+        class_weights: Q per-class weights; none by default (plain cross-entropy).
+        ignore_index: the label of pixels without a target.
     """
 
-    def __init__(self, in_channels: int, num_bins: int, hid_channels: int = 256,
-                 class_weights: Optional[Sequence[float]] = None) -> None:
+    def __init__(self, in_channels: int, num_classes: int, hid_channels: int = 256,
+                 class_weights: Optional[Sequence[float]] = None,
+                 ignore_index: int = -100) -> None:
         super().__init__()
         self.convs = nn.Sequential(
             nn.Conv2d(in_channels, hid_channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(hid_channels), nn.ReLU(inplace=True),
-            nn.Conv2d(hid_channels, num_bins, 1))
+            nn.Conv2d(hid_channels, num_classes, 1))
         weights = None if class_weights is None else torch.tensor(class_weights,
                                                                   dtype=torch.float32)
-        if weights is not None and weights.shape != (num_bins,):
-            raise ValueError(f'class_weights has {weights.numel()} values for {num_bins} bins')
+        if weights is not None and weights.shape != (num_classes,):
+            raise ValueError(f'class_weights has {weights.numel()} values for '
+                             f'{num_classes} classes')
         self.register_buffer('class_weights', weights, persistent=False)
+        self.ignore_index = ignore_index
 
     def forward(self, feat: Tensor, size: Sequence[int]) -> Tensor:
         """(N, C, h, w) features -> (N, Q, H, W) logits at ``size`` = (H, W)."""
@@ -146,9 +151,29 @@ class ColorizationHead(nn.Module):
         return logits
 
     def loss(self, feat: Tensor, labels: Tensor) -> dict[str, Tensor]:
-        """feat (N, C, h, w), labels (N, H, W) bin indices -> ``loss`` and ``acc`` (pixels, %)."""
+        """feat (N, C, h, w), labels (N, H, W) class indices -> ``loss`` and ``acc``
+        (% of the labelled pixels)."""
         logits = self(feat, labels.shape[1:])
+        valid = labels != self.ignore_index
+        per_pixel = F.cross_entropy(logits, labels, weight=self.class_weights,
+                                    ignore_index=self.ignore_index, reduction='none')
+        if self.class_weights is None:
+            total = valid.sum()
+        else:
+            total = (self.class_weights[labels.where(valid, 0)] * valid).sum()
+        loss = per_pixel.sum() / total.clamp_min(torch.finfo(per_pixel.dtype).tiny)
         with torch.no_grad():
-            accuracy = (logits.argmax(dim=1) == labels).float().mean() * 100
-        return dict(loss=F.cross_entropy(logits, labels, weight=self.class_weights),
-                    acc=accuracy)
+            hits = ((logits.argmax(dim=1) == labels) & valid).sum()
+            accuracy = hits / valid.sum().clamp_min(1) * 100
+        return dict(loss=loss, acc=accuracy)
+
+
+@MODELS.register_module()
+class ColorizationHead(DenseClsHead):
+    """:class:`DenseClsHead` over quantised ab colours (Zhang et al.): ``num_bins`` = Q (484
+    for ``quantize_ab``'s default grid); ``class_weights`` are Zhang et al.'s rebalancing
+    of rare colours (none by default)."""
+
+    def __init__(self, in_channels: int, num_bins: int, hid_channels: int = 256,
+                 class_weights: Optional[Sequence[float]] = None) -> None:
+        super().__init__(in_channels, num_bins, hid_channels, class_weights)

@@ -104,7 +104,7 @@ def test_errors():
     views, samples = batch()
     with pytest.raises(ValueError, match='needs 11 views per image, got 10'):
         model.loss(views[:10], samples)
-    with pytest.raises(ValueError, match='task rotation needs a pretext_label'):
+    with pytest.raises(ValueError, match='task rotation needs pretext_label'):
         model.loss(views, [DataSample() for _ in samples])
     with pytest.raises(ValueError, match="schedule must be 'mixed' or 'round_robin'"):
         build('random')
@@ -171,5 +171,53 @@ def test_colorization_task_reads_the_combined_map_the_others_its_mean():
     assert torch.isfinite(losses['rotation.loss'])  # the rotation head read the map's mean
     losses['colorization.loss'].backward()
     assert model.neck.alpha.grad[1].abs().min() > 0 and model.neck.alpha.grad[0].abs().max() == 0
-    with pytest.raises(ValueError, match='MultiTaskLasso task colorization needs an ab_label'):
+    with pytest.raises(ValueError, match='MultiTaskLasso task colorization needs ab_label'):
+        model.loss(views, [DataSample(pretext_label=s.pretext_label) for s in samples])
+
+
+def test_motion_segmentation_task_on_frames_and_still_images(tmp_path):
+    """Frames with motion masks and still images in one loader: the still images' pixels
+    are ignored, the task's loss is the head's on its row of the combined map."""
+    import cv2
+    from mmcv.transforms import Compose
+    from mmengine.dataset import default_collate
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MultiTaskLasso',
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
+        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
+                  num_tasks=2, out_size=4),
+        head=dict(
+            rotation=THREE_TASKS['rotation'],
+            motion=dict(num_views=1, kind='motion_segmentation',
+                        head=dict(type='DenseClsHead', in_channels=32, num_classes=2,
+                                  hid_channels=16, ignore_index=255))),
+        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    rng = np.random.default_rng(0)
+    mask = np.zeros((24, 24), np.uint8)
+    mask[6:18, 8:20] = 255
+    cv2.imwrite(str(tmp_path / 'mask.png'), mask)
+    pipeline = Compose([
+        dict(type='LoadMotionMask'),
+        dict(type='MultiTaskViews', tasks=dict(
+            rotation=[dict(type='Resize', scale=(16, 16)), dict(type='FourRotations')],
+            motion=[dict(type='MotionSegmentationViews', scale=16, target_size=8)])),
+        dict(type='PackInputs', algorithm_keys=['pretext_label', 'motion_label'])])
+    packed = [pipeline(dict(img=rng.integers(0, 255, (24, 24, 3), np.uint8),
+                            **({'mask_path': str(tmp_path / 'mask.png')} if i < 3 else {})))
+              for i in range(4)]
+    data = model.data_preprocessor(default_collate(packed))
+    views, samples = data['inputs'], data['data_samples']
+    labels = torch.stack([torch.as_tensor(s.motion_label) for s in samples]).long()
+    assert (labels[3] == 255).all() and set(labels[:3].unique().tolist()) <= {0, 1}
+    assert labels[:3].sum() > 0  # every crop covers >= 20 % of the frame, the box 25 %
+    losses = model.loss(views, samples)
+    with torch.no_grad():
+        mixed = model.neck(model.backbone(views[4]), 1)
+        expected = model.head['motion'].loss(mixed, labels)['loss']
+    assert losses['motion.loss'].item() == pytest.approx(expected.item(), rel=1e-5)
+    losses['motion.loss'].backward()
+    assert model.neck.alpha.grad[1].abs().min() > 0 and model.neck.alpha.grad[0].abs().max() == 0
+    with pytest.raises(ValueError, match='MultiTaskLasso task motion needs motion_label'):
         model.loss(views, [DataSample(pretext_label=s.pretext_label) for s in samples])

@@ -183,3 +183,40 @@ def test_colorization_learns_the_ab_bins_of_a_fixed_batch():
     assert model([view], samples, mode='loss')['loss'].item() < 0.8 * first
     with pytest.raises(ValueError, match="algorithm_keys=\\['ab_label'\\]"):
         model.loss([view], [DataSample() for _ in range(4)])
+
+
+def test_motion_segmentation_loss_is_the_pixel_cross_entropy_over_known_pixels():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MotionSegmentation',
+        backbone=dict(TINY_RESNET, out_indices=(2,)),
+        head=dict(type='DenseClsHead', in_channels=32, num_classes=2, hid_channels=16,
+                  ignore_index=255),
+        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    model.init_weights()
+    gen = torch.Generator().manual_seed(0)
+    view = torch.randn(4, 3, 16, 16, generator=gen)
+    masks = torch.zeros(4, 8, 8, dtype=torch.long)
+    masks[:, 2:6, 3:7] = 1  # a moving object in every frame
+    masks[3] = 255  # a still image: no motion mask
+    samples = [DataSample() for _ in range(4)]
+    for sample, mask in zip(samples, masks):
+        sample.set_field(mask, 'motion_label')
+    losses = model([view], samples, mode='loss')
+    with torch.no_grad():  # the paper's per-pixel cross-entropy, written out
+        logits = model.head(model.backbone(view)[-1], (8, 8))
+        log_p = logits.log_softmax(dim=1)
+        known = masks != 255
+        picked = log_p.gather(1, masks.clamp(max=1)[:, None])[:, 0]
+        expected = -(picked * known).sum() / known.sum()
+    assert losses['loss'].item() == pytest.approx(expected.item(), rel=1e-5)
+    losses['loss'].backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    model.zero_grad()
+    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-2))
+    first = model([view], samples, mode='loss')['loss'].item()
+    for _ in range(6):
+        wrapper.update_params(model([view], samples, mode='loss')['loss'])
+    assert model([view], samples, mode='loss')['loss'].item() < 0.8 * first
+    with pytest.raises(ValueError, match="algorithm_keys=\\['motion_label'\\]"):
+        model.loss([view], [DataSample() for _ in range(4)])

@@ -70,6 +70,36 @@ def test_colorization_head_upsamples_and_weights_the_bins():
     weighted.load_state_dict(head.state_dict())
     expected = F.cross_entropy(logits, labels, weight=torch.tensor(weights))
     assert weighted.loss(feat, labels)['loss'].item() == pytest.approx(expected.item())
-    with pytest.raises(ValueError, match='class_weights has 2 values for 6 bins'):
+    with pytest.raises(ValueError, match='class_weights has 2 values for 6 classes'):
         MODELS.build(dict(type='ColorizationHead', in_channels=4, num_bins=6,
                           class_weights=[1.0, 2.0]))
+
+
+def test_dense_head_ignores_unlabelled_pixels():
+    """Motion segmentation's targets: 0/1 per pixel, ``ignore_index`` where no mask."""
+    torch.manual_seed(0)
+    head = MODELS.build(dict(type='DenseClsHead', in_channels=4, num_classes=2,
+                             hid_channels=8, ignore_index=255))
+    feat, labels = torch.randn(3, 4, 4, 4), torch.randint(2, (3, 4, 4))
+    labels[1] = 255  # an image without a motion mask
+    labels[0, :2] = 255
+    logits = head(feat, (4, 4))
+    valid = labels != 255
+    expected = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], labels[valid])
+    out = head.loss(feat, labels)
+    assert out['loss'].item() == pytest.approx(expected.item(), rel=1e-5)
+    hits = (logits.argmax(dim=1) == labels)[valid].float().mean().item() * 100
+    assert out['acc'].item() == pytest.approx(hits, rel=1e-5)
+    # a batch without any target trains nothing: loss 0, finite zero gradients
+    out = head.loss(feat, torch.full_like(labels, 255))
+    out['loss'].backward()
+    assert out['loss'].item() == 0 and out['acc'].item() == 0
+    assert all(torch.isfinite(p.grad).all() for p in head.parameters() if p.grad is not None)
+    weights = [1.0, 3.0]
+    weighted = MODELS.build(dict(type='DenseClsHead', in_channels=4, num_classes=2,
+                                 hid_channels=8, ignore_index=255, class_weights=weights))
+    weighted.load_state_dict(head.state_dict())
+    expected = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], labels[valid],
+                               weight=torch.tensor(weights))
+    assert weighted.loss(feat, labels)['loss'].item() == pytest.approx(expected.item(),
+                                                                       rel=1e-5)
