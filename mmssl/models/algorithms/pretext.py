@@ -202,6 +202,12 @@ class DensePretext(BaseSelfSupervisor):
         self.set_probe_features(outs[-1])
         return self.head.loss(outs[-1], labels.to(view.device))
 
+    @torch.no_grad()
+    def segment(self, inputs: Tensor, size: Sequence[int]) -> Tensor:
+        """(N, Q, H, W) class probabilities at ``size`` = (H, W) of a normalised batch
+        (N, 3, h, w) (the data preprocessor's output)."""
+        return self.head(self.backbone(inputs)[-1], size).softmax(dim=1)
+
 
 @MODELS.register_module()
 class Colorization(DensePretext):
