@@ -51,3 +51,37 @@ def test_a_config_that_cannot_segment_is_refused(tmp_path):
     other = osp.join(REPO, 'configs/rotationpred/rotationpred_resnet18_1xb256-coslr-1e_fmnist.py')
     with pytest.raises(SystemExit, match='RotationPred cannot segment'):
         main([other, 'none', *data])
+
+
+LABELME = '/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_coco'
+
+
+@pytest.mark.skipif(not osp.isdir(LABELME), reason='Debian package labelme-examples missing')
+def test_the_walk_through_from_photos_to_a_scored_network(tmp_path):
+    """docs/motion_segmentation.md at a tiny size: videos, mined masks, the demo config
+    trained by the real runner, and its score on held-out frames."""
+    from mmengine.runner import Runner
+
+    from tools.dataset_converters.make_moving_object_videos import main as make_videos
+    from tools.dataset_converters.mine_motion_masks import main as mine
+    make_videos(['--out', str(tmp_path / 'videos'), '--num-videos', '3', '--frames', '6',
+                 '--size', '96'])
+    make_videos(['--out', str(tmp_path / 'val'), '--num-videos', '1', '--frames', '4',
+                 '--size', '96', '--seed', '1'])
+    mine(['--videos', str(tmp_path / 'videos' / 'videos'), '--out', str(tmp_path / 'mined'),
+          '--every', '1', '--gt-masks', str(tmp_path / 'videos' / 'gt_masks')])
+    mine(['--videos', str(tmp_path / 'val' / 'videos'), '--out', str(tmp_path / 'val_mined'),
+          '--every', '1', '--min-fraction', '0', '--max-fraction', '1'])
+    cfg = Config.fromfile(CONFIG)
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_dataloader.dataset.dataset.update(
+        data_root=str(tmp_path / 'mined' / 'frames'), mask_root=str(tmp_path / 'mined' / 'masks'))
+    cfg.train_dataloader.update(num_workers=0, batch_size=4)
+    cfg.train_dataloader.dataset.times = 1
+    cfg.train_cfg.max_epochs = 1
+    cfg.param_scheduler[0].update(T_max=1, end=1)
+    Runner.from_cfg(cfg).train()
+    result = main([CONFIG, str(tmp_path / 'work' / 'epoch_1.pth'), '--frames',
+                   str(tmp_path / 'val_mined' / 'frames'), '--masks',
+                   str(tmp_path / 'val' / 'gt_masks')])
+    assert result['frames'] == 3 and 0 < result['all_still_acc'] < 100
