@@ -1,8 +1,9 @@
 # Fashion-MNIST (Debian's dataset-fashion-mnist, read from its IDX files) for pretraining
 # with views made on the device: the loader only packs the decoded 28 x 28 images (grey
 # repeated to 3 channels; labels unused), and the data preprocessor normalises them and
-# makes the views of the whole batch at once. The bases that inherit it set
-# data_preprocessor's num_views and device_views.
+# makes the views of the whole batch at once. The bases that inherit it set the views:
+# data_preprocessor's num_views and device_views or view_groups, or (the pretext tasks'
+# base) a pipeline that makes them on the CPU.
 fmnist_root = '/usr/share/datasets/fashion-mnist'
 
 data_preprocessor = dict(

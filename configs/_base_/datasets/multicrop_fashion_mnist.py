@@ -6,13 +6,9 @@
 # view: crop, flip, brightness/contrast jitter of strength 0.8 with p=0.8 (saturation and hue
 # do nothing on grey, so they are off; no blur at this size). The views reach the algorithm
 # as 8 batches of two sizes, neither copied nor padded to one size.
-fmnist_root = '/usr/share/datasets/fashion-mnist'
+_base_ = ['./fashion_mnist_decode_only.py']
 
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
-    mean=[72.94, 72.94, 72.94],
-    std=[90.02, 90.02, 90.02],
-    to_rgb=False,
     view_groups=[
         dict(num_views=2, transforms=[
             dict(type='BatchRandomResizedCrop', size=24, scale=(0.14, 1.0)),
@@ -27,13 +23,3 @@ data_preprocessor = dict(
                  hue=0.0, prob=0.8),
         ]),
     ])
-
-train_dataloader = dict(
-    batch_size=256,
-    num_workers=1,
-    drop_last=True,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='FashionMNIST', data_root=fmnist_root, split='train',
-                 pipeline=[dict(type='PackInputs')]))
