@@ -9,6 +9,17 @@ from mmssl.registry import DATASETS
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
 
+def find_files(folder: str, extensions: Sequence[str]) -> list[str]:
+    """The files under ``folder`` (recursive, links followed, sorted) whose name ends in
+    one of ``extensions`` (lower case; the names are compared case-insensitively)."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs.sort()
+        found += [osp.join(root, name) for name in sorted(files)
+                  if name.lower().endswith(tuple(extensions))]
+    return found
+
+
 @DATASETS.register_module()
 class ImageFolder(BaseDataset):
     """Unlabeled images from a folder: ImageNet's class-folder layout or a flat folder.
@@ -49,14 +60,6 @@ class ImageFolder(BaseDataset):
         super().__init__(ann_file=ann_file, data_root=data_root, pipeline=list(pipeline),
                          indices=indices, test_mode=test_mode, lazy_init=lazy_init)
 
-    def _scan(self) -> list[str]:
-        found = []
-        for folder, dirs, files in os.walk(self.data_root, followlinks=True):
-            dirs.sort()
-            found += [osp.join(folder, name) for name in sorted(files)
-                      if name.lower().endswith(self.extensions)]
-        return found
-
     def _listed(self) -> list[str]:
         with open(self.ann_file) as f:
             rel = [line.split()[0] for line in f if line.strip()]
@@ -67,7 +70,8 @@ class ImageFolder(BaseDataset):
             raise FileNotFoundError(f'ImageFolder: data_root {self.data_root!r} is not a folder')
         if self.ann_file and not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'ImageFolder: ann_file {self.ann_file!r} not found')
-        paths = self._listed() if self.ann_file else self._scan()
+        paths = (self._listed() if self.ann_file
+                 else find_files(self.data_root, self.extensions))
         if not paths:
             source = self.ann_file or self.data_root
             raise FileNotFoundError(

@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 
 EDGE_KINDS = ('intra', 'inter')
+# The video files the miners look for (``--videos DIR``), decoded by :func:`read_video`.
+VIDEO_EXTENSIONS = ('.avi', '.mp4', '.mov', '.mkv', '.webm', '.mpg')
 GRAPH_VERSION = 1
 
 

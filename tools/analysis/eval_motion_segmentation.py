@@ -79,9 +79,8 @@ def main(argv=None) -> dict:
             masks.append(torch.from_numpy(mask > 0))
         if len({m.shape for m in masks}) != 1:
             raise SystemExit('the masks of a batch differ in size: use --batch-size 1')
-        inputs = [torch.stack(images).permute(0, 3, 1, 2).contiguous()]
-        views = model.data_preprocessor(dict(inputs=inputs), training=False)['inputs']
-        view = views[0] if isinstance(views, list) else views
+        batch = torch.stack(images).permute(0, 3, 1, 2).contiguous()
+        view = model.data_preprocessor(dict(inputs=batch), training=False)['inputs']
         moving = model.segment(view, masks[0].shape)[:, 1] > 0.5
         truth = torch.stack(masks)
         counts['hits'] += int((moving & truth).sum())

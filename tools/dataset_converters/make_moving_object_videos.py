@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmssl.datasets.motion_masks import write_image  # noqa: E402
 
 PACKAGE_DIR = '/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_coco'
 SPEED = (2.0, 4.0)  # object pixels per frame
@@ -286,12 +287,8 @@ def make_videos(args: argparse.Namespace) -> dict:
                                    args.pan)
         name = f'video_{num:03d}'
         write_video(osp.join(args.out, 'videos', f'{name}.avi'), frames, args.fps)
-        mask_dir = osp.join(args.out, 'gt_masks', name)
-        os.makedirs(mask_dir, exist_ok=True)
-        for t, m in enumerate(masks):
-            path = osp.join(mask_dir, f'{t:06d}.png')
-            if not cv2.imwrite(path, m):
-                raise RuntimeError(f'could not write {path!r}')
+        for t, mask in enumerate(masks):
+            write_image(osp.join(args.out, 'gt_masks', name, f'{t:06d}.png'), mask)
     return dict(videos=args.num_videos, instances=len(instances), photos=len(photos))
 
 

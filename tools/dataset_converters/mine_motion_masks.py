@@ -5,7 +5,7 @@
         [--max-fraction 0.5] [--min-flow 1.0] [--rel-threshold 3.0] [--open-size 3]
         [--gt-masks DIR]
 
-Every video under ``--videos`` (``.mp4 .avi .mov .mkv .webm .mpg``, recursive, sorted) is
+Every video under ``--videos`` (``.avi .mp4 .mov .mkv .webm .mpg``, recursive, sorted) is
 decoded with OpenCV; every ``--every`` frames, the moving pixels between frame t and
 t + ``--step`` (Farneback flow minus its median, see ``mmssl.datasets.motion_masks``)
 give a mask, kept if its foreground fraction is in [``--min-fraction``,
@@ -26,11 +26,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmssl.datasets.image_folder import find_files  # noqa: E402
 from mmssl.datasets.motion_masks import mine_frame_masks, score_masks  # noqa: E402
-from mmssl.datasets.transitive_graph import read_video  # noqa: E402
+from mmssl.datasets.transitive_graph import VIDEO_EXTENSIONS, read_video  # noqa: E402
 from mmssl.utils.atomic_io import atomic_write_text  # noqa: E402
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg')
 INDEX_FILE = 'motion_masks.json'
 
 
@@ -72,19 +72,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def find_videos(folder: str) -> list[str]:
-    """The videos under ``folder`` (recursive, sorted)."""
-    found = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs.sort()
-        found += [osp.join(root, f) for f in sorted(files)
-                  if f.lower().endswith(VIDEO_EXTENSIONS)]
-    return found
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
-    videos = find_videos(args.videos)
+    videos = find_files(args.videos, VIDEO_EXTENSIONS)
     if not videos:
         raise SystemExit(f'error: --videos {args.videos!r} holds no video with extensions '
                          f'{VIDEO_EXTENSIONS}')

@@ -25,7 +25,6 @@ every node's crop as a JPEG in ``--crop-dir`` (default: ``patches/`` beside ``--
 which ``TransitiveTripletDataset`` loads with ``LoadImageFromFile``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import Optional
@@ -34,12 +33,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl.datasets.image_folder import IMG_EXTENSIONS  # noqa: E402
-from mmssl.datasets.transitive_graph import (PatchGraph, image_patches,  # noqa: E402
-                                             inter_instance_edges, mine_video,
+from mmssl.datasets.image_folder import IMG_EXTENSIONS, find_files  # noqa: E402
+from mmssl.datasets.transitive_graph import (VIDEO_EXTENSIONS, PatchGraph,  # noqa: E402
+                                             image_patches, inter_instance_edges, mine_video,
                                              raw_pixel_features)
-
-VIDEO_EXTENSIONS = ('.avi', '.mp4', '.mov', '.mkv', '.webm', '.mpg')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -88,15 +85,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
     return args
-
-
-def find_files(folder: str, extensions: tuple[str, ...]) -> list[str]:
-    """The files under ``folder`` (recursive, sorted) whose name ends in ``extensions``."""
-    found = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs.sort()
-        found += [osp.join(root, f) for f in sorted(files) if f.lower().endswith(extensions)]
-    return found
 
 
 def backbone_features(crops: list[np.ndarray], config: str, checkpoint: Optional[str],
