@@ -19,14 +19,14 @@ THREE_TASKS = dict(
                             with_last_bn=True)))
 
 
-def build(schedule='mixed', l1_weight=0.01, tasks=THREE_TASKS):
+def build(schedule='mixed', l1_weight=0.01, tasks=THREE_TASKS, out_size=1):
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='MultiTaskLasso',
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
         neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
-                  num_tasks=len(tasks)),
+                  num_tasks=len(tasks), out_size=out_size),
         head=tasks, l1_weight=l1_weight, schedule=schedule,
         data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
     model.init_weights()
@@ -136,19 +136,11 @@ def test_exemplar_task_is_the_ranking_loss_on_the_combined_features():
 def test_colorization_task_reads_the_combined_map_the_others_its_mean():
     from mmcv.transforms import Compose
     from mmengine.dataset import default_collate
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='MultiTaskLasso',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
-        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
-                  num_tasks=2, out_size=4),
-        head=dict(
-            rotation=THREE_TASKS['rotation'],
-            colorization=dict(num_views=1, kind='colorization',
-                              head=dict(type='ColorizationHead', in_channels=32,
-                                        num_bins=484, hid_channels=16))),
-        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    model = build(out_size=4, tasks=dict(
+        rotation=THREE_TASKS['rotation'],
+        colorization=dict(num_views=1, kind='colorization',
+                          head=dict(type='ColorizationHead', in_channels=32,
+                                    num_bins=484, hid_channels=16))))
     # real views and labels from the pipeline: MultiTaskViews keeps colorization's ab_label
     rng = np.random.default_rng(0)
     pipeline = Compose([
@@ -181,19 +173,11 @@ def test_motion_segmentation_task_on_frames_and_still_images(tmp_path):
     import cv2
     from mmcv.transforms import Compose
     from mmengine.dataset import default_collate
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='MultiTaskLasso',
-        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
-        neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
-                  num_tasks=2, out_size=4),
-        head=dict(
-            rotation=THREE_TASKS['rotation'],
-            motion=dict(num_views=1, kind='motion_segmentation',
-                        head=dict(type='DenseClsHead', in_channels=32, num_classes=2,
-                                  hid_channels=16, ignore_index=255))),
-        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
+    model = build(out_size=4, tasks=dict(
+        rotation=THREE_TASKS['rotation'],
+        motion=dict(num_views=1, kind='motion_segmentation',
+                    head=dict(type='DenseClsHead', in_channels=32, num_classes=2,
+                              hid_channels=16, ignore_index=255))))
     rng = np.random.default_rng(0)
     mask = np.zeros((24, 24), np.uint8)
     mask[6:18, 8:20] = 255
