@@ -1,4 +1,4 @@
-"""tools/benchmark/throughput.py: a CPU smoke test of the three rows, and its data errors."""
+"""tools/benchmark/throughput.py: a CPU smoke test of the five rows, and its data errors."""
 import json
 import os
 import os.path as osp
@@ -18,13 +18,13 @@ TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'throughput.py')
 DEVAUG_CONFIG = osp.join(
     REPO_ROOT, 'configs/mocov2/mocov2_resnet50-devaug_1xb256-amp-coslr-200e_in1k.py')
 CPU_PIPELINE_CONFIG = osp.join(REPO_ROOT, 'configs/mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py')
-ROWS = ('ceiling', 'mmssl', 'peer')
+ROWS = ('ceiling', 'mmssl', 'peer', 'mmssl-loader', 'peer-loader')
 
 
 @pytest.mark.parametrize('config', [DEVAUG_CONFIG, CPU_PIPELINE_CONFIG],
                          ids=['devaug', 'cpu-pipeline'])
-def test_three_rows_on_the_cpu(tmp_path, config):
-    """ResNet-18, 32-px views, batch 4, 1 + 2 iterations: about 12 s each on 2 cores.
+def test_all_rows_on_the_cpu(tmp_path, config):
+    """ResNet-18, 32-px views, batch 4, 1 + 2 iterations: about 15 s each on 2 cores.
 
     ``--no-compile``: the device-augmentation config compiles its backbones, which takes
     a minute on 2 CPU cores (test_compile_switch checks what the switch does)."""
@@ -45,11 +45,21 @@ def test_three_rows_on_the_cpu(tmp_path, config):
         assert row['img_per_s'] > 0, name
         assert row['img_per_s'] == pytest.approx(4 * 2 / row['seconds'])
         assert row['peak_memory_gib'] is None  # no GPU
-    for name in ('mmssl', 'peer'):
+    for name in ROWS[1:]:
         assert rows[name]['images'] == 8
-    # the peer's pipeline crops both views to --image-size
+    # the peer's pipeline crops both views to --image-size, in the workers
     assert rows['peer']['loader_output'] == [[4, 3, 32, 32]] * 2
-    assert set(result['ratios']) == {'mmssl/peer', 'mmssl/ceiling', 'peer/ceiling'}
+    assert rows['peer-loader']['loader_output'] == [[4, 3, 32, 32]] * 2
+    # the device-augmentation loader delivers one decoded batch, bounded to 73 px (512 x 32/224)
+    if config == DEVAUG_CONFIG:
+        for name in ('mmssl', 'mmssl-loader'):
+            (shape,) = rows[name]['loader_output']
+            assert shape[:2] == [4, 3] and max(shape[2:]) == 73, (name, shape)
+    for name in ('mmssl-loader', 'peer-loader'):
+        assert (rows[name]['precision'], rows[name]['compile']) == ('-', '-')
+    assert set(result['ratios']) == {
+        'mmssl/peer', 'mmssl/ceiling', 'peer/ceiling', 'mmssl-loader/peer-loader',
+        'mmssl-loader/ceiling', 'peer-loader/ceiling'}
     for key, value in result['ratios'].items():
         top, bottom = key.split('/')
         assert value == pytest.approx(rows[top]['img_per_s'] / rows[bottom]['img_per_s'])
@@ -79,7 +89,7 @@ def test_image_size_scales_cpu_and_device_sizes_alike():
     cfg = Config.fromfile(DEVAUG_CONFIG)
     assert view_size(cfg) == 224
     scale_sizes(cfg, 32)  # x 1/7
-    assert cfg.train_dataloader.dataset.pipeline[1] == dict(type='ResizeToFit', max_size=64)
+    assert cfg.train_dataloader.dataset.pipeline[1] == dict(type='ResizeToFit', max_size=73)
     assert cfg.data_preprocessor.device_views[0].size == 32
     assert view_size(cfg) == 32
     cfg = Config.fromfile(CPU_PIPELINE_CONFIG)

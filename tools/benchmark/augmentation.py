@@ -2,7 +2,7 @@
 torchvision applied image by image (what a CPU loader worker does) and, when installed,
 kornia's batched augmentation (per-sample parameters, its own definitions).
 
-    python tools/benchmark/augmentation.py --device cuda --batch 256 --size 448
+    python tools/benchmark/augmentation.py --device cuda --batch 256 --size 512
     OMP_NUM_THREADS=1 python tools/benchmark/augmentation.py --device cpu --batch 32 --size 256
 
 Prints milliseconds per batch of one view (median of ``--repeats``) and images/s.
@@ -78,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--batch', type=int, default=256)
-    parser.add_argument('--size', type=int, default=448, help='input side (decoded images)')
+    parser.add_argument('--size', type=int, default=512, help='input side (decoded images)')
     parser.add_argument('--crop', type=int, default=224, help='output side of a view')
     parser.add_argument('--repeats', type=int, default=5)
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Training throughput of MoCo v2: mmssl against its ceiling and against mmpretrain.
 
-One run, one machine, one folder of images, three measurements (``--rows``):
+One run, one machine, one folder of images, five measurements (``--rows``):
 
 - ``ceiling``: the model step alone. mmssl's MoCo v2 model from ``--config``, its full
   training step (``model.train_step(data, optim_wrapper)`` through mmengine's optim
@@ -13,6 +13,12 @@ One run, one machine, one folder of images, three measurements (``--rows``):
 - ``peer``: end to end, mmpretrain's own MoCo v2 config (``--peer-config``) with its CPU
   augmentation pipeline, built and run in mmpretrain's scope, as mmpretrain ships it
   (fp32) unless ``--peer-amp``.
+- ``mmssl-loader`` and ``peer-loader``: the data loaders of those two runs alone, the
+  batches they deliver to the main process and nothing else (no copy to the device, no
+  model): the data-loader ceiling of each. mmssl's workers (device-augmentation config)
+  only decode and bound the size; the peer's make both augmented views. The views that
+  mmssl then makes on the device cost what the ``mmssl`` row loses against ``ceiling``
+  (``tools/benchmark/augmentation.py`` times them alone).
 
 One image is one sample with all its views: img/s = batch x iters / seconds, timed over
 ``--iters`` iterations after ``--warmup`` iterations (on CUDA the clock is read after
@@ -48,7 +54,7 @@ out, the config's own setting holds (the default config sets all three):
 ``--image-size S`` (the crop size) scales every resize/crop size of the mmssl config,
 CPU pipeline and device views alike, by S / its view size (so a CPU pre-crop keeps its
 ratio to the views), sets the peer's ``RandomResizedCrop`` to S and the ceiling's views
-to S x S. ``--depth`` swaps the ResNet depth in all three rows (neck input channels
+to S x S. ``--depth`` swaps the ResNet depth in every row with a model (neck input channels
 follow: 512 for ResNet-18/34, 2048 otherwise).
 
     python tools/benchmark/throughput.py --data /data/imagenet/train --batch-size 256
@@ -75,14 +81,18 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
     REPO_ROOT, 'configs/mocov2/mocov2_resnet50-devaug_1xb256-amp-coslr-200e_in1k.py')
 DEFAULT_PEER_CONFIG = 'mmpretrain::mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py'
-ROWS = ('ceiling', 'mmssl', 'peer')
+ROWS = ('ceiling', 'mmssl', 'peer', 'mmssl-loader', 'peer-loader')
 ROW_TITLES = {
     'ceiling': 'model step only (views on the device)',
     'mmssl': 'mmssl end to end',
     'peer': "mmpretrain's MoCo v2 end to end",
+    'mmssl-loader': "mmssl's data loader alone",
+    'peer-loader': "mmpretrain's data loader alone",
 }
 MIXED_PRECISION_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
-RATIOS = (('mmssl', 'peer'), ('mmssl', 'ceiling'), ('peer', 'ceiling'))
+RATIOS = (('mmssl', 'peer'), ('mmssl', 'ceiling'), ('peer', 'ceiling'),
+          ('mmssl-loader', 'peer-loader'), ('mmssl-loader', 'ceiling'),
+          ('peer-loader', 'ceiling'))
 # Image files both datasets read (mmssl's ImageFolder and mmpretrain's ImageNet).
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 # The size argument of each resize/crop transform, CPU (mmcv/mmpretrain) and device (mmssl).
@@ -122,7 +132,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--image-size', type=int, metavar='S',
                         help="crop size of the views (default: the configs' own, 224)")
     parser.add_argument('--depth', type=int, choices=[18, 34, 50, 101, 152], default=50,
-                        help='ResNet depth in all three rows (default: %(default)s)')
+                        help='ResNet depth of every model (default: %(default)s)')
     on_off = argparse.BooleanOptionalAction
     parser.add_argument('--amp', action=on_off,
                         help="mmssl rows: bf16 autocast (AmpOptimWrapper, CUDA only), or fp32 "
@@ -526,6 +536,37 @@ def time_runner(runner, args, cuda: bool) -> dict:
                 loader_output=stopwatch.loader_shapes)
 
 
+def time_loader(cfg, args) -> dict:
+    """Iterate the data loader of ``cfg`` (built in its ``default_scope``) alone for
+    warmup + iters batches; the seconds of the last ``iters``."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    from mmpretrain.utils import register_all_modules as register_mmpretrain
+
+    from mmssl.utils import register_all_modules as register_mmssl
+
+    register_mmssl(init_default_scope=False)
+    register_mmpretrain(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=0)
+    batches = iter(loader)
+    try:
+        for _ in range(args.warmup):
+            next(batches)
+        start = time.perf_counter()
+        for _ in range(args.iters):
+            batch = next(batches)
+        seconds = time.perf_counter() - start
+    finally:
+        if hasattr(batches, '_shutdown_workers'):
+            batches._shutdown_workers()
+    inputs = batch['inputs']
+    inputs = [inputs] if hasattr(inputs, 'shape') else inputs
+    return dict(seconds=seconds, images=len(loader.dataset),
+                loader_output=[list(view.shape) for view in inputs],
+                precision='-', channels_last=None, compile='-')
+
+
 def build_mmssl_runner(cfg):
     from mmssl.apis import build_runner
     return build_runner(cfg)
@@ -566,9 +607,10 @@ def markdown(result: dict) -> str:
              '| --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |']
     for name, row in result['rows'].items():
         memory = f"{row['peak_memory_gib']:.2f}" if cuda else '-'
+        channels_last = {True: 'yes', False: 'no', None: '-'}[row['channels_last']]
         lines.append(f"| {name} | {ROW_TITLES[name]} | {row['img_per_s']:.1f} | "
                      f"{row['seconds']:.3f} | {memory} | {row['precision']} | "
-                     f"{'yes' if row['channels_last'] else 'no'} | {row['compile']} | "
+                     f"{channels_last} | {row['compile']} | "
                      f"`{row['config']}` |")
     if result['ratios']:
         lines += ['', ', '.join(f'{key} = {value:.3f}' for key, value in
@@ -615,7 +657,7 @@ def main(argv=None) -> dict:
         find_images(data_dir)
 
         mmssl_cfg = mmssl_settings = None
-        if 'ceiling' in args.rows or 'mmssl' in args.rows:
+        if {'ceiling', 'mmssl', 'mmssl-loader'} & set(args.rows):
             mmssl_cfg, mmssl_settings = mmssl_config(args, data_dir, cuda)
         views = args.image_size or view_size(mmssl_cfg or peer_config(args, data_dir, cuda)[0])
         rows = {}
@@ -627,17 +669,19 @@ def main(argv=None) -> dict:
                 row = time_ceiling(mmssl_cfg, args, mmssl_settings, cuda)
                 row['config'] = shown_path(args.config) + ' (model, optim wrapper)'
             else:
-                if name == 'mmssl':
-                    cfg, settings = copy.deepcopy(mmssl_cfg), mmssl_settings
-                else:
+                peer = name.startswith('peer')
+                if peer:
                     cfg, _, settings = peer_config(args, data_dir, cuda)
+                else:
+                    cfg, settings = copy.deepcopy(mmssl_cfg), mmssl_settings
                 runner_overrides(cfg, args, osp.join(scratch, name), name, cuda)
-                runner = (build_mmssl_runner(cfg) if name == 'mmssl'
-                          else build_peer_runner(cfg))
-                row = dict(time_runner(runner, args, cuda), **settings)
-                row['config'] = (args.peer_config if name == 'peer'
-                                 else shown_path(args.config))
-                del runner
+                if name.endswith('-loader'):
+                    row = time_loader(cfg, args)
+                else:
+                    runner = build_peer_runner(cfg) if peer else build_mmssl_runner(cfg)
+                    row = dict(time_runner(runner, args, cuda), **settings)
+                    del runner
+                row['config'] = args.peer_config if peer else shown_path(args.config)
             row['img_per_s'] = args.batch_size * args.iters / row['seconds']
             row['peak_memory_gib'] = (torch.cuda.max_memory_allocated() / 2**30
                                       if cuda else None)

@@ -1,9 +1,12 @@
 # ImageNet train images as an unlabeled folder for views made on the device: the loader
-# workers only decode each JPEG (OpenCV) and shrink it to fit 448 px (most ImageNet photos
-# are smaller and stay as they are); pad_collate pads a batch to its largest image. The
-# configs that inherit this one give the data preprocessor's device_views.
+# workers only decode each JPEG (OpenCV) and shrink the rare photo larger than 512 px to
+# fit; pad_collate pads a batch to its largest image. Most ImageNet photos are 500 px on
+# their longer side: they pass untouched, so the device crop samples the pixels the CPU
+# pipeline's crop would. (A 448 bound shrank them all, which cost a worker as much time
+# as the decoding: 378 img/s per worker against about 490 with 512; docs/benchmarks.md.)
+# The configs that inherit this one give the data preprocessor's device_views.
 data_root = 'data/imagenet/train/'
-max_image_size = 448
+max_image_size = 512
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
