@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from tests._helpers import REPO_ROOT
 from mmengine.config import Config
@@ -120,3 +121,15 @@ def test_precision_switch():
     assert set_amp(cfg, None, cuda=False).startswith('fp32')
     with pytest.raises(SystemExit, match='need CUDA'):
         set_amp(Config.fromfile(CPU_PIPELINE_CONFIG), True, cuda=False)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal without CUDA')
+def test_gpu_checks_script_refuses_without_cuda(tmp_path):
+    """tools/benchmark/gpu_checks.sh stops at once, saying why, before measuring anything."""
+    proc = subprocess.run(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'benchmark', 'gpu_checks.sh'), str(tmp_path)],
+        env=dict(os.environ, PYTHON=sys.executable), capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert 'no CUDA device visible' in (tmp_path / 'steps.log').read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['steps.log']
