@@ -5,13 +5,15 @@
 #
 # 1. the device-augmentation tests, with the CUDA-only one (no host sync)  -> OUT_DIR/tests.log
 # 2. tools/benchmark/augmentation.py on the GPU (batch 256, 512 px)        -> OUT_DIR/augmentation.log
+#    and tools/benchmark/decode.py (OpenCV and torchvision on one CPU thread, nvJPEG on the
+#    GPU, 256 of the benchmark's JPEG files)                             -> OUT_DIR/decode.log
 # 3. tools/benchmark/throughput.py, all five rows: MoCo v2 ResNet-50, batch 256, one worker
 #    per core, on DATA_DIR or on MAKE_DATA (default 20000) generated ImageNet-like JPEGs
 #                                                     -> OUT_DIR/throughput.{log,json}
 # 4. with ABLATION=1: the ceiling and mmssl rows again without torch.compile, then in fp32
 #    without channels-last (what each switch buys)    -> OUT_DIR/throughput_{nocompile,fp32}.log
 # The device, the versions and each step's command, times and exit status go to
-# OUT_DIR/steps.log: seven files at most.
+# OUT_DIR/steps.log: eight files at most.
 #
 # Each step runs under its own time limit (LIMIT_TESTS, LIMIT_AUG, LIMIT_THROUGHPUT,
 # LIMIT_ABLATION, in seconds) and a failed step does not stop the next, so that whatever
@@ -70,6 +72,9 @@ if [[ -z "$DATA_DIR" ]]; then
         "$MAKE_DATA" "$SCRATCH" | tee -a "$OUT_DIR/steps.log"
     DATA_DIR=$SCRATCH
 fi
+
+step decode "${LIMIT_AUG:-90}" decode.log \
+    "$PYTHON" tools/benchmark/decode.py --data "$DATA_DIR" --batch 256
 
 common=(--data "$DATA_DIR" --batch-size 256 --workers "$WORKERS" --warmup "$WARMUP"
         --iters "$ITERS")
