@@ -547,7 +547,7 @@ def time_loader(cfg, args) -> dict:
 
     register_mmssl(init_default_scope=False)
     register_mmpretrain(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmssl')):
         loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=0)
     batches = iter(loader)
     try:
