@@ -23,6 +23,15 @@ def group_views(feats: Tensor, views_per_group: int) -> Tensor:
     return feats.transpose(0, 1).reshape(n * v // views_per_group, views_per_group, c)
 
 
+def sample_values(data_samples: Optional[list[DataSample]], key: str, owner: str) -> list:
+    """Each data sample's ``key``; ``owner`` names the algorithm (or task) in the error
+    raised when a sample lacks it."""
+    if not data_samples or any(key not in s for s in data_samples):
+        raise ValueError(f"{owner} needs {key} in every data sample: pack it with "
+                         f"dict(type='PackInputs', algorithm_keys=['{key}'])")
+    return [s.get(key) for s in data_samples]
+
+
 def pretext_labels(data_samples: Optional[list[DataSample]], num_groups: int,
                    owner: str, key: str = 'pretext_label', task: Optional[str] = None) -> Tensor:
     """(N * num_groups,) int64 labels, image-major, from each data sample's ``key``.
@@ -30,10 +39,9 @@ def pretext_labels(data_samples: Optional[list[DataSample]], num_groups: int,
     ``task``: the value is a dict of labels per task (``MultiTaskViews``); take this one.
     ``owner`` names the algorithm in the errors.
     """
-    if not data_samples or any(key not in s for s in data_samples):
-        raise ValueError(f"{owner} needs {key} in every data sample: pack it with "
-                         f"dict(type='PackInputs', algorithm_keys=['{key}'])")
-    values = [s.get(key) if task is None else s.get(key)[task] for s in data_samples]
+    values = sample_values(data_samples, key, owner)
+    if task is not None:
+        values = [value[task] for value in values]
     labels = torch.stack([torch.as_tensor(v).reshape(-1) for v in values])
     if labels.shape[1] != num_groups:
         raise ValueError(f'expected {num_groups} pretext labels per image, got '
@@ -45,10 +53,8 @@ def dense_labels(data_samples: Optional[list[DataSample]], key: str, owner: str)
     """(N, H, W) int64 per-pixel labels from each data sample's ``key`` (``ab_label`` of
     colorization, ``motion_label`` of motion segmentation); ``owner`` names the algorithm
     (or task) in the error."""
-    if not data_samples or any(key not in s for s in data_samples):
-        raise ValueError(f"{owner} needs {key} in every data sample: pack it with "
-                         f"dict(type='PackInputs', algorithm_keys=['{key}'])")
-    return torch.stack([torch.as_tensor(s.get(key)) for s in data_samples]).long()
+    values = sample_values(data_samples, key, owner)
+    return torch.stack([torch.as_tensor(value) for value in values]).long()
 
 
 def counting_terms(counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
