@@ -32,12 +32,29 @@ def labelled(label):
 
 def build(algo, **kwargs):
     torch.manual_seed(0)
-    cfg = dict(type=algo, backbone=TINY_RESNET, head=TASKS[algo][2],
+    cfg = dict(type=algo, backbone=TINY_RESNET,
                data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False))
+    if algo in TASKS:
+        cfg['head'] = TASKS[algo][2]
     cfg.update(kwargs)
     model = MODELS.build(cfg)
     model.init_weights()
     return model
+
+
+def build_dense(algo, head):
+    """Colorization or MotionSegmentation: ``head`` on the tiny ResNet's stage-3 map (32
+    channels, 4 x 4 for 16-px views)."""
+    return build(algo, backbone=dict(TINY_RESNET, out_indices=(2,)), head=head)
+
+
+def losses_before_and_after_adam(model, views, samples, lr, steps=6):
+    """The loss on the fixed batch (views, samples) before and after ``steps`` Adam steps."""
+    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=lr))
+    first = model(views, samples, mode='loss')['loss'].item()
+    for _ in range(steps):
+        wrapper.update_params(model(views, samples, mode='loss')['loss'])
+    return first, model(views, samples, mode='loss')['loss'].item()
 
 
 def batch(algo, n=6, seed=0):
@@ -68,11 +85,7 @@ def test_gradients_reach_the_backbone_and_steps_lower_the_loss(algo):
     model.zero_grad()
     # Adam: SGD at a rate that moves the loss in 6 steps can kill every ReLU count of the
     # counting head at once (the loss then sticks at M)
-    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=2e-3))
-    first = model(views, samples, mode='loss')['loss'].item()
-    for _ in range(6):
-        wrapper.update_params(model(views, samples, mode='loss')['loss'])
-    last = model(views, samples, mode='loss')['loss'].item()
+    first, last = losses_before_and_after_adam(model, views, samples, lr=2e-3)
     assert last < 0.8 * first, (first, last)
 
 
@@ -160,13 +173,8 @@ def test_predict_gives_the_backbone_feature_for_knn():
 
 
 def test_colorization_learns_the_ab_bins_of_a_fixed_batch():
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='Colorization',
-        backbone=dict(TINY_RESNET, out_indices=(2,)),
-        head=dict(type='ColorizationHead', in_channels=32, num_bins=484, hid_channels=16),
-        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
-    model.init_weights()
+    model = build_dense('Colorization', dict(type='ColorizationHead', in_channels=32,
+                                             num_bins=484, hid_channels=16))
     gen = torch.Generator().manual_seed(0)
     view = torch.randn(4, 3, 16, 16, generator=gen)
     samples = [DataSample() for _ in range(4)]
@@ -176,24 +184,16 @@ def test_colorization_learns_the_ab_bins_of_a_fixed_batch():
     losses['loss'].backward()
     assert model.backbone.conv1.weight.grad.abs().sum() > 0
     model.zero_grad()
-    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-2))
-    first = model([view], samples, mode='loss')['loss'].item()
-    for _ in range(6):
-        wrapper.update_params(model([view], samples, mode='loss')['loss'])
-    assert model([view], samples, mode='loss')['loss'].item() < 0.8 * first
+    first, last = losses_before_and_after_adam(model, [view], samples, lr=1e-2)
+    assert last < 0.8 * first, (first, last)
     with pytest.raises(ValueError, match="algorithm_keys=\\['ab_label'\\]"):
         model.loss([view], [DataSample() for _ in range(4)])
 
 
 def test_motion_segmentation_loss_is_the_pixel_cross_entropy_over_known_pixels():
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='MotionSegmentation',
-        backbone=dict(TINY_RESNET, out_indices=(2,)),
-        head=dict(type='DenseClsHead', in_channels=32, num_classes=2, hid_channels=16,
-                  ignore_index=255),
-        data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
-    model.init_weights()
+    model = build_dense('MotionSegmentation', dict(type='DenseClsHead', in_channels=32,
+                                                   num_classes=2, hid_channels=16,
+                                                   ignore_index=255))
     gen = torch.Generator().manual_seed(0)
     view = torch.randn(4, 3, 16, 16, generator=gen)
     masks = torch.zeros(4, 8, 8, dtype=torch.long)
@@ -213,10 +213,7 @@ def test_motion_segmentation_loss_is_the_pixel_cross_entropy_over_known_pixels()
     losses['loss'].backward()
     assert model.backbone.conv1.weight.grad.abs().sum() > 0
     model.zero_grad()
-    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-2))
-    first = model([view], samples, mode='loss')['loss'].item()
-    for _ in range(6):
-        wrapper.update_params(model([view], samples, mode='loss')['loss'])
-    assert model([view], samples, mode='loss')['loss'].item() < 0.8 * first
+    first, last = losses_before_and_after_adam(model, [view], samples, lr=1e-2)
+    assert last < 0.8 * first, (first, last)
     with pytest.raises(ValueError, match="algorithm_keys=\\['motion_label'\\]"):
         model.loss([view], [DataSample() for _ in range(4)])
