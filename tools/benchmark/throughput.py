@@ -491,6 +491,14 @@ def time_ceiling(cfg, args, settings: dict, cuda: bool) -> dict:
     return dict(seconds=seconds, view_size=side, **settings)
 
 
+def input_shapes(batch: dict) -> list[list[int]]:
+    """The shape of each view tensor in a collated batch's ``inputs`` (one tensor or a
+    list of views)."""
+    inputs = batch['inputs']
+    inputs = [inputs] if hasattr(inputs, 'shape') else inputs
+    return [list(view.shape) for view in inputs]
+
+
 def _stopwatch(warmup: int, total: int, sync: Callable[[], None]):
     """A hook that reads the clock after iteration ``warmup`` and after the last one."""
     from mmengine.hooks import Hook
@@ -507,9 +515,7 @@ def _stopwatch(warmup: int, total: int, sync: Callable[[], None]):
                 sync()
                 self.marks[done] = time.perf_counter()
             if done == total:  # what the dataloader delivers, for the record
-                inputs = data_batch['inputs']
-                inputs = [inputs] if hasattr(inputs, 'shape') else inputs
-                self.loader_shapes = [list(view.shape) for view in inputs]
+                self.loader_shapes = input_shapes(data_batch)
 
     return Stopwatch()
 
@@ -560,10 +566,7 @@ def time_loader(cfg, args) -> dict:
     finally:
         if hasattr(batches, '_shutdown_workers'):
             batches._shutdown_workers()
-    inputs = batch['inputs']
-    inputs = [inputs] if hasattr(inputs, 'shape') else inputs
-    return dict(seconds=seconds, images=len(loader.dataset),
-                loader_output=[list(view.shape) for view in inputs],
+    return dict(seconds=seconds, images=len(loader.dataset), loader_output=input_shapes(batch),
                 precision='-', channels_last=None, compile='-')
 
 
