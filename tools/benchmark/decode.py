@@ -18,7 +18,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def decoders(device: str) -> dict:
-    """name -> fn(list of encoded uint8 tensors) decoding them all."""
+    """name -> (fn(list of encoded uint8 tensors) decoding them all, the device it runs on)."""
     import cv2
     import torch
     from torchvision.io import ImageReadMode, decode_jpeg
@@ -29,13 +29,14 @@ def decoders(device: str) -> dict:
     def torchvision_cpu(encoded):
         return [decode_jpeg(data, mode=ImageReadMode.RGB) for data in encoded]
 
-    found = {'OpenCV imdecode, per image, 1 CPU thread': opencv,
-             'torchvision decode_jpeg, per image, 1 CPU thread': torchvision_cpu}
+    cpu = torch.device('cpu')
+    found = {'OpenCV imdecode, per image, 1 CPU thread': (opencv, cpu),
+             'torchvision decode_jpeg, per image, 1 CPU thread': (torchvision_cpu, cpu)}
     if device == 'cuda':
         def torchvision_gpu(encoded):
             return decode_jpeg(encoded, mode=ImageReadMode.RGB, device='cuda')
-        found['torchvision decode_jpeg, whole batch on the GPU (nvJPEG)'] = torchvision_gpu
-        _ = torch.cuda.current_device()
+        found['torchvision decode_jpeg, whole batch on the GPU (nvJPEG)'] = (
+            torchvision_gpu, torch.device('cuda'))
     return found
 
 
@@ -80,9 +81,8 @@ def main(argv=None) -> dict:
           + (f', {torch.cuda.get_device_name()}' if device == 'cuda' else ''))
     print('| decoder | ms per batch | images/s |\n|---|---:|---:|')
     rows = {}
-    for name, decode in decoders(device).items():
-        timing_device = torch.device('cuda' if 'GPU' in name else 'cpu')
-        seconds = _time(lambda: decode(encoded), timing_device, args.repeats)
+    for name, (decode, decode_device) in decoders(device).items():
+        seconds = _time(lambda: decode(encoded), decode_device, args.repeats)
         rows[name] = args.batch / seconds
         print(f'| {name} | {seconds * 1e3:.1f} | {rows[name]:.0f} |')
     return rows
