@@ -1,25 +1,16 @@
 # Motion segmentation on a CPU: the plumbing from videos to a trained network, not a useful
-# representation. No video ships with the system, so the demo videos are made from the
-# three photos of Debian's labelme-examples (apt): an annotated object cut out with its
-# polygon mask, moving 2-4 px per frame over a crop of another photo (the true masks are
-# written too, to score the mined ones). Then the motion masks are mined from the videos:
-#   python tools/dataset_converters/make_moving_object_videos.py --out data/labelme_videos \
-#       --num-videos 12 --frames 16 --size 128
-#   python tools/dataset_converters/mine_motion_masks.py --videos data/labelme_videos/videos \
-#       --out data/labelme_videos_mined --every 1 --gt-masks data/labelme_videos/gt_masks
-# (179 frames kept; their masks' mean IoU against the true ones 0.575, precision 0.593,
-# recall 0.950: a mask covers the object at t and t + 1, and the flow bleeds a little.)
+# representation, on the demo videos made from the labelme-examples photos and their mined
+# motion masks (the two commands are in _base_/datasets/labelme_videos_pretext.py).
 # Frames at 128 px, 64-px crops (a fifth to all of the frame), the MoCo v2 demo's ResNet-18
 # (CIFAR stem, width 16) up to stage 3 (16 x 16 map), a 2-class DenseClsHead on a 16 x 16
 # target; SGD lr 0.05, cosine, 2 epochs over the frames seen 8 times each (about 40 s).
 # On held-out videos it reaches an IoU of 31 for "moving" (chance: 5); the commands and
 # figures are in docs/motion_segmentation.md.
 _base_ = [
-    '../_base_/datasets/imagenet_pretext.py',
+    '../_base_/datasets/labelme_videos_pretext.py',
     '../_base_/schedules/sgd_coslr_200e.py',
     '../_base_/default_runtime.py',
 ]
-video_root = 'data/labelme_videos_mined/'
 
 data_preprocessor = dict(num_views=1)
 train_pipeline = [
@@ -28,11 +19,7 @@ train_pipeline = [
     dict(type='MotionSegmentationViews', scale=64, target_size=16),
     dict(type='PackInputs', algorithm_keys=['motion_label']),
 ]
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=False, pin_memory=False,
-    dataset=dict(_delete_=True, type='RepeatDataset', times=8, dataset=dict(
-        type='ImageFolder', data_root=video_root + 'frames', mask_root=video_root + 'masks',
-        pipeline=train_pipeline)))
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
 
 model = dict(
     type='MotionSegmentation',

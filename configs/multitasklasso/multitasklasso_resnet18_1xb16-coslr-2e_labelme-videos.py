@@ -1,8 +1,7 @@
 # Multi-task self-supervision with a lasso layer combination (Doersch & Zisserman, ICCV
 # 2017) with the paper's four tasks, on a CPU: relative position, colorization, exemplar and
 # motion segmentation, all on the frames of the demo videos made from the labelme-examples
-# photos (the two commands are in
-# configs/motionsegmentation/motionsegmentation_resnet18_1xb16-coslr-2e_labelme-videos.py).
+# photos (the two commands are in _base_/datasets/labelme_videos_pretext.py).
 # The plumbing, not a useful representation. The MoCo v2 demo's ResNet-18 (CIFAR stem,
 # width 16) as the trunk, its 4 stage outputs projected to 128 channels and pooled to
 # 4 x 4 maps: colorization (the lightness in, an 8 x 8 map of ab bins out) and motion
@@ -12,11 +11,10 @@
 # Every task on every batch; L1 weight 0.01; SGD lr 0.05, cosine, 2 epochs over the frames
 # seen 8 times each. tools/analysis/plot_lasso_alpha.py WORK_DIR --out alpha.png draws alpha.
 _base_ = [
-    '../_base_/datasets/imagenet_pretext.py',
+    '../_base_/datasets/labelme_videos_pretext.py',
     '../_base_/schedules/sgd_coslr_200e.py',
     '../_base_/default_runtime.py',
 ]
-video_root = 'data/labelme_videos_mined/'
 
 data_preprocessor = dict(num_views=6)
 train_pipeline = [
@@ -38,11 +36,7 @@ train_pipeline = [
         motion=[dict(type='MotionSegmentationViews', scale=32, target_size=8)])),
     dict(type='PackInputs', algorithm_keys=['pretext_label', 'ab_label', 'motion_label']),
 ]
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=False, pin_memory=False,
-    dataset=dict(_delete_=True, type='RepeatDataset', times=8, dataset=dict(
-        type='ImageFolder', data_root=video_root + 'frames', mask_root=video_root + 'masks',
-        pipeline=train_pipeline)))
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
 
 model = dict(
     type='MultiTaskLasso',
