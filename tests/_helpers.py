@@ -1,5 +1,6 @@
 """Helpers the tests share: tiny real models and inputs, and where the demo data lives."""
 import os.path as osp
+import traceback
 import uuid
 
 import torch
@@ -61,3 +62,41 @@ def write_config(path: str, base: str, overrides: dict) -> str:
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return path
+
+
+# Calls that make a GPU step wait for the device: reading a value back, or making a tensor
+# from host values (``torch.tensor(x, device='cuda')`` copies from pageable memory and syncs).
+HOST_READS = {torch.Tensor: ('item', 'tolist', '__bool__', '__float__', '__int__')}
+HOST_ROUND_TRIPS = {torch: ('tensor', 'as_tensor'),
+                    torch.Tensor: HOST_READS[torch.Tensor] + ('new_tensor', 'cpu', 'numpy')}
+
+
+class HostCallRecorder:
+    """Records 'name at file:line' of each call in ``names`` made while recording.
+
+    ``names`` maps an owner (``torch``, ``torch.Tensor``) to attribute names, which are
+    patched through ``monkeypatch``; ``with recorder:`` (or ``recorder.active = True``)
+    records. On a CPU this finds, by name and line, what would sync on a GPU.
+    """
+
+    def __init__(self, monkeypatch, names: dict = HOST_ROUND_TRIPS) -> None:
+        self.calls: list[str] = []
+        self.active = False
+        for owner, attributes in names.items():
+            for name in attributes:
+                monkeypatch.setattr(owner, name, self._recording(getattr(owner, name), name))
+
+    def _recording(self, original, name: str):
+        def recorded(*args, **kwargs):
+            if self.active:
+                caller = traceback.extract_stack(limit=2)[0]
+                self.calls.append(f'{name} at {caller.filename}:{caller.lineno}')
+            return original(*args, **kwargs)
+        return recorded
+
+    def __enter__(self) -> 'HostCallRecorder':
+        self.active = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.active = False

@@ -116,8 +116,9 @@ class DINO(MomentumSelfSupervisor):
                 forward_by_resolution(self.momentum_backbone, views[:num_global]))
         teacher_temperature = self.teacher_temperature_at(self._training_epoch())
         loss = self.head.loss(student, teacher.chunk(num_global), teacher_temperature)
-        # Logged with the loss (a key without 'loss' is not added to it).
-        return dict(loss=loss, teacher_temperature=loss.new_tensor(teacher_temperature))
+        # Logged with the loss (a key without 'loss' is not added to it); new_full is a
+        # fill on the device, where new_tensor would copy from the host and sync.
+        return dict(loss=loss, teacher_temperature=loss.new_full((), teacher_temperature))
 
     def _training_epoch(self) -> int:
         if self._epoch is None:

@@ -73,9 +73,7 @@ def nt_xent(query: Tensor, keys: Tensor, positive_index: Tensor, self_index: Ten
     """
     logits = query @ keys.t()
     rows = torch.arange(query.shape[0], device=query.device)
-    logits = logits.index_put((rows, self_index),
-                              torch.tensor(float('-inf'), dtype=logits.dtype,
-                                           device=logits.device))
+    logits = logits.index_put((rows, self_index), logits.new_full((), float('-inf')))
     return F.cross_entropy(logits / temperature, positive_index)
 
 

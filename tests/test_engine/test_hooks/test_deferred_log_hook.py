@@ -3,14 +3,11 @@ the device once per interval instead of every step; a NaN loss stops training by
 import math
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmssl.engine import NonFiniteLossError
-from tests._helpers import DEMO_CONFIG, tiny_run_overrides
-
-HOST_READS = ('item', 'tolist', '__bool__', '__float__', '__int__')
+from tests._helpers import DEMO_CONFIG, HOST_READS, HostCallRecorder, tiny_run_overrides
 
 
 def _runner(work_dir, runtime_info: dict, images: int = 64, batch: int = 8):
@@ -25,28 +22,16 @@ def _runner(work_dir, runtime_info: dict, images: int = 64, batch: int = 8):
     return Runner.from_cfg(cfg)
 
 
-class _HostReadCounter:
-    """Counts tensor-to-host reads made by training steps (model and hooks)."""
+def _record_iterations(monkeypatch, runner) -> HostCallRecorder:
+    """Records the tensor-to-host reads of training iterations (model and hooks)."""
+    recorder = HostCallRecorder(monkeypatch, HOST_READS)
+    run_iter = runner.train_loop.run_iter
 
-    def __init__(self, monkeypatch, runner):
-        self.count, self.active = 0, False
-        for name in HOST_READS:
-            original = getattr(torch.Tensor, name)
-
-            def counted(tensor, *args, _original=original, **kwargs):
-                self.count += self.active
-                return _original(tensor, *args, **kwargs)
-            monkeypatch.setattr(torch.Tensor, name, counted)
-        loop = runner.train_loop
-        run_iter = loop.run_iter
-
-        def counted_iter(*args, **kwargs):
-            self.active = True
-            try:
-                return run_iter(*args, **kwargs)
-            finally:
-                self.active = False
-        monkeypatch.setattr(loop, 'run_iter', counted_iter)
+    def recorded_iter(*args, **kwargs):
+        with recorder:
+            return run_iter(*args, **kwargs)
+    monkeypatch.setattr(runner.train_loop, 'run_iter', recorded_iter)
+    return recorder
 
 
 def _history(runner, key):
@@ -56,12 +41,12 @@ def _history(runner, key):
 def test_logs_what_mmengine_logs_with_one_host_read_per_interval(tmp_path, monkeypatch,
                                                                  fashion_mnist_root):
     eager = _runner(str(tmp_path / 'eager'), dict(type='RuntimeInfoHook'))
-    eager_reads = _HostReadCounter(monkeypatch, eager)
+    eager_reads = _record_iterations(monkeypatch, eager)
     eager.train()
     monkeypatch.undo()
     deferred = _runner(str(tmp_path / 'deferred'),
                        dict(type='DeferredRuntimeInfoHook', interval=4))
-    deferred_reads = _HostReadCounter(monkeypatch, deferred)
+    deferred_reads = _record_iterations(monkeypatch, deferred)
     deferred.train()
     monkeypatch.undo()
 
@@ -71,8 +56,8 @@ def test_logs_what_mmengine_logs_with_one_host_read_per_interval(tmp_path, monke
     assert values == pytest.approx(_history(eager, 'loss'), rel=1e-6)
     # mmengine reads the logged loss after every step; the deferred hook reads the
     # pending ones in one transfer every 4 steps.
-    assert eager_reads.count >= iters, eager_reads.count
-    assert deferred_reads.count <= iters // 4, deferred_reads.count
+    assert len(eager_reads.calls) >= iters, eager_reads.calls
+    assert len(deferred_reads.calls) <= iters // 4, deferred_reads.calls
 
 
 def test_a_nan_loss_stops_training_naming_the_iteration_and_the_checkpoint(
