@@ -267,24 +267,54 @@ class BatchColorJitter(BatchViewAugment):
 
     def apply_params(self, images: Tensor, params: dict[str, Tensor],
                      image_sizes: Tensor | None = None) -> Tensor:
+        """Each sample's ops in its order, with hue (the costly op) run once for the batch.
+
+        Brightness, contrast and saturation are one blend each, ``clamp(f * x + (1 - f) *
+        other)`` with ``other`` 0, the mean luma or the luma image: a slot runs each
+        sample's op of that position as one blend (factor 1, the identity, for a sample
+        with no op there). Hue sits between the slots of the ops before it and those after
+        it: 3 + 3 slots and one hue pass, instead of every op at each of the 4 positions.
+        """
         x = images / 255  # torchvision's float range, so the ops match its arithmetic
-        factors, order = params['factors'].to(images.dtype), params['order']
+        factors = params['factors'].to(images).clone()
+        order = params['order'].to(images.device)
         colour = images.shape[1] == 3
-        identity = torch.ones_like(factors)  # brightness, contrast, saturation 1, hue 0
-        identity[:, 3] = 0
-        for position in range(4):
-            # Every sample runs its op of this position; the others get identity factors.
-            chosen = order[:, position:position + 1] == torch.arange(4, device=order.device)
-            f = [_per_sample(f) for f in torch.where(chosen, factors, identity).unbind(1)]
-            if self.brightness:
-                x = (f[0] * x).clamp(0, 1)
-            if self.contrast:
-                x = _blend(x, _luma(x).mean((1, 2, 3), keepdim=True), f[1])
-            if colour and self.saturation:
-                x = _blend(x, _luma(x), f[2])
-            if colour and self.hue:
-                x = torch.where(_per_sample(chosen[:, 3]), _shift_hue(x, f[3]), x)
+        for op, on in enumerate((self.brightness, self.contrast, colour and self.saturation)):
+            if not on:
+                factors[:, op] = 1  # a disabled op is the identity blend
+        needs_luma = bool(self.contrast) or bool(colour and self.saturation)
+        if colour and self.hue:
+            hue_position = (order == 3).to(torch.uint8).argmax(1)  # (N,)
+            for position in range(3):  # the ops before hue
+                x = _blend_slot(x, order[:, position], hue_position > position, factors,
+                                needs_luma)
+            x = _shift_hue(x, _per_sample(factors[:, 3]))
+            for position in range(1, 4):  # the ops after hue
+                x = _blend_slot(x, order[:, position], hue_position < position, factors,
+                                needs_luma)
+        else:
+            for position in range(4):
+                op = order[:, position]
+                x = _blend_slot(x, op, op != 3, factors, needs_luma)
         return torch.where(_per_sample(params['apply']), x * 255, images)
+
+
+def _blend_slot(images: Tensor, op: Tensor, runs: Tensor, factors: Tensor,
+                needs_luma: bool) -> Tensor:
+    """Brightness (op 0), contrast (1) or saturation (2) per sample, as torchvision's.
+
+    images (N, C, H, W) in [0, 1]; op (N,) int64 in [0, 4); runs (N,) bool; factors
+    (N, 4). A sample that does not run here gets factor 1: ``1 * x + (1 - 1) * other``
+    is exactly x. Hue (op 3) never runs in a blend slot.
+    """
+    factor = torch.where(runs, factors.gather(1, op[:, None]).squeeze(1), 1.0)
+    other = images.new_zeros(())  # brightness blends with black
+    if needs_luma:
+        luma = _luma(images)
+        other = torch.where(_per_sample(op == 2), luma,
+                            torch.where(_per_sample(op == 1), luma.mean((1, 2, 3), keepdim=True),
+                                        other))
+    return _blend(images, other, _per_sample(factor))
 
 
 def _blend(images: Tensor, other: Tensor, factor: Tensor) -> Tensor:
@@ -293,26 +323,22 @@ def _blend(images: Tensor, other: Tensor, factor: Tensor) -> Tensor:
 
 
 def _shift_hue(images: Tensor, shift: Tensor) -> Tensor:
-    """(N, 3, H, W) RGB in [0, 1], shift (N, 1, 1, 1): torchvision's ``adjust_hue``."""
-    maxc, minc = images.amax(1), images.amin(1)
-    r, g, b = images.unbind(1)
-    eqc = maxc == minc
+    """(N, 3, H, W) RGB in [0, 1], shift (N, 1, 1, 1): torchvision's ``adjust_hue``.
+
+    RGB -> hue as torchvision's ``_rgb2hsv`` (in sextants, [0, 6)), shifted; back to RGB
+    as its ``_hsv2rgb`` (a table of v, p, q, t per sextant) in closed form: channel n in
+    (5, 3, 1) is ``v - chroma * clamp(min(k, 4 - k), 0, 1)``, ``k = (n + hue) mod 6``,
+    where ``chroma = max - min = v * s``. Value and chroma are unchanged by the shift.
+    """
+    maxc, minc = images.amax(1, keepdim=True), images.amin(1, keepdim=True)  # (N, 1, H, W)
     chroma = maxc - minc
-    ones = torch.ones_like(maxc)
-    s = chroma / torch.where(eqc, ones, maxc)
-    rc, gc, bc = ((maxc.unsqueeze(1) - images) / torch.where(eqc, ones, chroma).unsqueeze(1)
-                  ).unbind(1)
-    h = ((maxc == r) * (bc - gc) + ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
-         + ((maxc != g) & (maxc != r)) * (4.0 + gc - rc))
-    h = torch.fmod(h / 6.0 + 1.0, 1.0)
-    h = (h + shift.squeeze(1)) % 1.0
-    # HSV -> RGB: torchvision's ``_hsv2rgb`` (a table of v, p, q, t per sector of h) in
-    # closed form: channel n in (5, 3, 1) is v - v * s * clamp(min(k, 4 - k), 0, 1),
-    # k = (n + 6 h) mod 6; the same values, without the (N, 3, 6, H, W) table.
-    v = maxc.unsqueeze(1)
-    n = torch.tensor([5.0, 3.0, 1.0], device=images.device).view(1, 3, 1, 1)
-    k = torch.remainder(n + 6.0 * h.unsqueeze(1), 6.0)
-    return v - v * s.unsqueeze(1) * torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
+    red_max, green_max = maxc == images[:, :1], maxc == images[:, 1:2]
+    rc, gc, bc = ((maxc - images) / torch.where(chroma == 0, 1.0, chroma)).split(1, 1)
+    hue = torch.where(red_max, bc - gc, torch.where(green_max, 2.0 + rc - bc, 4.0 + gc - rc))
+    hue = torch.remainder(hue + 6 * shift, 6.0)
+    n = torch.arange(5.0, 0.0, -2.0, device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
+    k = torch.remainder(n + hue, 6.0)
+    return maxc - chroma * torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
 
 
 @MODELS.register_module()

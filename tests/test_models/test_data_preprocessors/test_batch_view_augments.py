@@ -14,6 +14,7 @@ from mmssl.models import (BatchColorJitter, BatchGaussianBlur, BatchRandomFlip,
                           BatchRandomGrayscale, BatchRandomResizedCrop, BatchSolarize,
                           full_image_sizes)
 from mmssl.registry import MODELS
+from tests._helpers import HostCallRecorder
 
 PHOTOS = sorted(glob.glob('/usr/share/doc/labelme-examples/examples/*/data_dataset_*/'
                           'JPEGImages/*.jpg'))
@@ -300,6 +301,17 @@ def test_blur_sigma_uniform():
 def test_bad_arguments_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize('make_op', OPS)
+def test_ops_make_no_host_round_trip(make_op, monkeypatch):
+    # The CPU stand-in for the CUDA test below: no value read back from the tensors and no
+    # tensor made from host values (torch.tensor(x, device='cuda') syncs).
+    op, images = make_op(), _images()
+    sizes = full_image_sizes(images)
+    with HostCallRecorder(monkeypatch) as recorder:
+        op(images, _gen(), sizes)
+    assert recorder.calls == []
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
