@@ -69,6 +69,7 @@ def write_config(path: str, base: str, overrides: dict) -> str:
 HOST_READS = {torch.Tensor: ('item', 'tolist', '__bool__', '__float__', '__int__')}
 HOST_ROUND_TRIPS = {torch: ('tensor', 'as_tensor'),
                     torch.Tensor: HOST_READS[torch.Tensor] + ('new_tensor', 'cpu', 'numpy')}
+_TORCH_DIR = osp.dirname(torch.__file__) + osp.sep
 
 
 class HostCallRecorder:
@@ -76,7 +77,9 @@ class HostCallRecorder:
 
     ``names`` maps an owner (``torch``, ``torch.Tensor``) to attribute names, which are
     patched through ``monkeypatch``; ``with recorder:`` (or ``recorder.active = True``)
-    records. On a CPU this finds, by name and line, what would sync on a GPU.
+    records. On a CPU this finds, by name and line, what would sync on a GPU. Calls made
+    by torch's own code are left out: its optimizers keep their step counts in CPU
+    tensors on purpose (``.item()`` of those waits for nothing).
     """
 
     def __init__(self, monkeypatch, names: dict = HOST_ROUND_TRIPS) -> None:
@@ -90,7 +93,8 @@ class HostCallRecorder:
         def recorded(*args, **kwargs):
             if self.active:
                 caller = traceback.extract_stack(limit=2)[0]
-                self.calls.append(f'{name} at {caller.filename}:{caller.lineno}')
+                if not caller.filename.startswith(_TORCH_DIR):
+                    self.calls.append(f'{name} at {caller.filename}:{caller.lineno}')
             return original(*args, **kwargs)
         return recorded
 

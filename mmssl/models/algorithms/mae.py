@@ -3,7 +3,7 @@ from typing import Optional
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from mmssl.models.utils.mask_generators import kept_first_order, random_mask
+from mmssl.models.utils.mask_generators import kept_first_order, random_mask, random_mask_count
 from mmssl.registry import MODELS
 from .base import BaseSelfSupervisor, ModuleCfg
 
@@ -32,8 +32,10 @@ class MAE(BaseSelfSupervisor):
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
         """inputs: one view (N, C, H, W)."""
         images = self._single_view(inputs)
-        mask = random_mask(images.shape[0], self.backbone.num_patches, self.mask_ratio,
-                           device=images.device)
-        latent = self.backbone(images, mask)
-        pred = self.neck(latent, kept_first_order(mask)[1])
+        num_patches = self.backbone.num_patches
+        mask = random_mask(images.shape[0], num_patches, self.mask_ratio, device=images.device)
+        # The kept count is known here: the backbone need not read it off the device.
+        num_kept = num_patches - random_mask_count(num_patches, self.mask_ratio)
+        latent = self.backbone(images, mask, num_kept)
+        pred = self.neck(latent, kept_first_order(mask, num_kept)[1])
         return dict(loss=self.head.loss(pred, images, mask))

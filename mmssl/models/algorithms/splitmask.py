@@ -42,22 +42,26 @@ class SplitMask(BaseSelfSupervisor):
         self.mim_weight = mim_weight
         self.contrastive_weight = contrastive_weight
 
-    def encode_decode(self, images: Tensor, observed: Tensor) -> tuple[Tensor, Tensor]:
+    def encode_decode(self, images: Tensor, observed: Tensor,
+                      num_observed: int) -> tuple[Tensor, Tensor]:
         """Encode the ``observed`` patches (N, L) bool of ``images`` alone, decode all.
 
-        Returns the decoder's predictions (N, L, D) and its pooled hidden tokens (N, C).
+        ``num_observed`` is the number of observed patches of each image. Returns the
+        decoder's predictions (N, L, D) and its pooled hidden tokens (N, C).
         """
-        latent = self.backbone(images, ~observed)
-        pred, hidden = self.neck(latent, kept_first_order(~observed)[1], return_hidden=True)
+        latent = self.backbone(images, ~observed, num_observed)
+        pred, hidden = self.neck(latent, kept_first_order(~observed, num_observed)[1],
+                                 return_hidden=True)
         return pred, hidden.mean(dim=1)
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
         """inputs: one view (N, C, H, W)."""
         images = self._single_view(inputs)
-        in_a = split_halves(images.shape[0], self.backbone.num_patches, device=images.device)
-        pred_from_a, x_a = self.encode_decode(images, in_a)
-        pred_from_b, x_b = self.encode_decode(images, ~in_a)
+        num_patches = self.backbone.num_patches
+        in_a = split_halves(images.shape[0], num_patches, device=images.device)
+        pred_from_a, x_a = self.encode_decode(images, in_a, num_patches // 2)
+        pred_from_b, x_b = self.encode_decode(images, ~in_a, num_patches - num_patches // 2)
         x_a, x_b = F.normalize(x_a, dim=1), F.normalize(x_b, dim=1)
         contrastive = 0.5 * (self.contrastive_head.loss(x_a, x_b)
                              + self.contrastive_head.loss(x_b, x_a))

@@ -62,8 +62,12 @@ class MaskedViT(VisionTransformer):
         if self.mask_token is not None:
             nn.init.normal_(self.mask_token, std=0.02)
 
-    def forward(self, x: Tensor, mask: Optional[Tensor] = None):
-        """x: (N, C, H, W) images; mask: (N, L) bool or None (see the class docstring)."""
+    def forward(self, x: Tensor, mask: Optional[Tensor] = None, num_kept: Optional[int] = None):
+        """x: (N, C, H, W) images; mask: (N, L) bool or None (see the class docstring).
+
+        num_kept: the number of kept patches per image, when the caller knows it; else it
+        is read from the mask (:func:`kept_first_order`).
+        """
         if mask is None:
             return super().forward(x)
         n = x.shape[0]
@@ -80,7 +84,7 @@ class MaskedViT(VisionTransformer):
             tokens = tokens + pos[:, 1:]
         else:
             tokens = tokens + pos[:, 1:]
-            ids_keep, _ = kept_first_order(mask)
+            ids_keep, _ = kept_first_order(mask, num_kept)
             tokens = torch.gather(
                 tokens, 1, ids_keep.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
         cls = (self.cls_token + pos[:, :1]).expand(n, -1, -1)

@@ -3,7 +3,7 @@ from .ema import cosine_momentum, ema_update_
 from .kmeans import kmeans, nearest_centroid
 from .lasso import LassoCombination
 from .mask_generators import (block_grid_mask, blockwise_mask, exact_random_mask,
-                              kept_first_order, random_mask, split_halves)
+                              kept_first_order, random_mask, random_mask_count, split_halves)
 from .multi_crop import forward_by_resolution, resolution_runs
 from .patches import patchify, unpatchify
 from .shuffle_bn import forward_in_splits, forward_shuffled
@@ -11,6 +11,6 @@ from .shuffle_bn import forward_in_splits, forward_shuffled
 __all__ = ['ModuleCfg', 'build_module', 'cosine_momentum', 'ema_update_', 'forward_in_splits',
            'forward_shuffled', 'forward_by_resolution', 'resolution_runs']
 __all__ += ['block_grid_mask', 'blockwise_mask', 'exact_random_mask', 'kept_first_order',
-            'random_mask', 'split_halves', 'patchify', 'unpatchify', 'kmeans',
+            'random_mask', 'random_mask_count', 'split_halves', 'patchify', 'unpatchify', 'kmeans',
             'nearest_centroid']
 __all__ += ['LassoCombination']

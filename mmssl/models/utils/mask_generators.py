@@ -27,6 +27,13 @@ def exact_random_mask(n: int, num_patches: int, num_masked: int,
     return rank < num_masked
 
 
+def random_mask_count(num_patches: int, ratio: float) -> int:
+    """How many patches :func:`random_mask` masks: ``round(ratio * num_patches)``."""
+    if not 0.0 <= ratio < 1.0:
+        raise ValueError(f'mask ratio must be in [0, 1), got {ratio}')
+    return round(ratio * num_patches)
+
+
 def random_mask(n: int, num_patches: int, ratio: float,
                 device: torch.device | str = 'cpu',
                 generator: Optional[torch.Generator] = None) -> Tensor:
@@ -34,9 +41,8 @@ def random_mask(n: int, num_patches: int, ratio: float,
 
     With MAE's 0.75 on 196 patches: 147 masked, 49 kept (as MAE's ``int(L * 0.25)``).
     """
-    if not 0.0 <= ratio < 1.0:
-        raise ValueError(f'mask ratio must be in [0, 1), got {ratio}')
-    return exact_random_mask(n, num_patches, round(ratio * num_patches), device, generator)
+    return exact_random_mask(n, num_patches, random_mask_count(num_patches, ratio), device,
+                             generator)
 
 
 def split_halves(n: int, num_patches: int, device: torch.device | str = 'cpu',
@@ -128,20 +134,24 @@ def blockwise_mask(n: int, grid: tuple[int, int], num_masked: int,
     return mask
 
 
-def kept_first_order(mask: Tensor) -> tuple[Tensor, Tensor]:
+def kept_first_order(mask: Tensor, num_kept: Optional[int] = None) -> tuple[Tensor, Tensor]:
     """The token orders that gather kept patches and put them back (MAE's ids).
 
     mask: (N, L) bool, the same number of ``False`` (kept) patches in every row.
+    num_kept: that number, when the caller made the mask and knows it. Without it, it is
+    read from the mask and every row is checked, a host read of the mask (a GPU sync).
 
     Returns:
         ``ids_keep`` (N, K): the kept patches' indices, ascending; ``ids_restore``
         (N, L): for each patch, its place in [kept patches, masked patches] order, which
         is what mmpretrain's ``MAEPretrainDecoder`` takes to unshuffle.
     """
-    kept = (~mask).sum(1)
-    if bool((kept != kept[0]).any()):
-        raise ValueError(f'every image must keep the same number of patches, got '
-                         f'{kept.tolist()}')
+    if num_kept is None:
+        kept = (~mask).sum(1)
+        if bool((kept != kept[0]).any()):
+            raise ValueError(f'every image must keep the same number of patches, got '
+                             f'{kept.tolist()}')
+        num_kept = int(kept[0])
     ids_shuffle = mask.to(torch.uint8).argsort(dim=1, stable=True)
     ids_restore = ids_shuffle.argsort(dim=1)
-    return ids_shuffle[:, :int(kept[0])], ids_restore
+    return ids_shuffle[:, :num_kept], ids_restore

@@ -5,8 +5,8 @@ inside ``model.train_step`` of the Fashion-MNIST demos, from the second iteratio
 first seeds the view generator from the CPU RNG, once per run).
 
 Left out: the pretext tasks read their labels from the data samples (host data, as any
-supervised step does), the NPID memory bank gathers by dataset index (host data), and the
-masked-image methods size their token gather by the number of kept patches.
+supervised step does), the NPID memory bank gathers by dataset index (host data), and
+BEiT, whose block masking loops until every image has its count of masked patches.
 """
 import os.path as osp
 import uuid
@@ -23,12 +23,15 @@ CONFIGS = [
     'densecl/densecl_resnet18_1xb256-coslr-2e_fmnist.py',
     'dino/dino_resnet18-mcrop2x24-4x12_1xb256-coslr-2e_fmnist.py',
     'exemplar/exemplar_resnet18_1xb256-coslr-2e_fmnist.py',
+    'mae/mae_vit-tiny-p4_1xb256-coslr-2e_fmnist.py',
     'mocov1/mocov1_resnet18_1xb256-steplr-1e_fmnist.py',
     'mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
     'mocov2/mocov2_resnet18-endtoend_1xb256-coslr-2e_fmnist.py',
     'mocov3/mocov3_resnet18_1xb256-coslr-2e_fmnist.py',
     'simclr/simclr_resnet18_1xb256-coslr-1e_fmnist.py',
+    'simmim/simmim_vit-tiny-p4_1xb256-coslr-2e_fmnist.py',
     'simsiam/simsiam_resnet18_1xb256-coslr-2e_fmnist.py',
+    'splitmask/splitmask_vit-tiny-p4_1xb256-coslr-2e_fmnist.py',
     'swav/swav_resnet18-mcrop2x24-6x12_1xb256-coslr-2e_fmnist.py',
 ]
 
@@ -76,7 +79,7 @@ def test_training_step_makes_no_host_round_trip(config, tmp_path, monkeypatch,
 
 def test_the_counter_sees_a_host_read(tmp_path, monkeypatch, fashion_mnist_root):
     # The check above can fail: a loss that reads itself back is caught, by name and line.
-    runner = _runner(CONFIGS[6], str(tmp_path))
+    runner = _runner('mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py', str(tmp_path))
     real_loss = runner.model.loss
 
     def loss_read_back(inputs, data_samples=None):

@@ -3,7 +3,9 @@ import torch
 
 from mmssl.models.utils.mask_generators import (block_grid_mask, blockwise_mask,
                                                 exact_random_mask, kept_first_order,
-                                                random_mask, split_halves)
+                                                random_mask, random_mask_count,
+                                                split_halves)
+from tests._helpers import HostCallRecorder
 
 
 def _gen(seed=0):
@@ -82,3 +84,17 @@ def test_kept_first_order_gathers_kept_patches_and_restores_order():
     assert torch.equal(shuffled.gather(1, ids_restore), tokens)
     with pytest.raises(ValueError, match='same number'):
         kept_first_order(torch.tensor([[True, False], [True, True]]))
+
+
+def test_kept_first_order_with_the_count_given_reads_nothing_back(monkeypatch):
+    mask = random_mask(5, 16, 0.75, generator=_gen())
+    num_kept = 16 - random_mask_count(16, 0.75)
+    assert num_kept == 4
+    with HostCallRecorder(monkeypatch) as recorder:
+        given = kept_first_order(mask, num_kept)
+    assert recorder.calls == []
+    read = kept_first_order(mask)
+    assert all(torch.equal(a, b) for a, b in zip(given, read))
+    with HostCallRecorder(monkeypatch) as recorder:
+        kept_first_order(mask)
+    assert len(recorder.calls) == 2  # the check and the count, read off the mask
