@@ -3,8 +3,9 @@
 Each registry is a child of mmpretrain's registry of the same kind, which is itself a
 child of mmengine's root registry. A ``type=`` name is looked up in mmssl first, then in
 mmpretrain (backbones such as ``ResNet`` and ``VisionTransformer``, necks, transforms),
-then in mmengine; a name registered in both (``LARS``) is mmssl's. Other scopes are reached with a prefix, for example
-``type='mmdet.ResNet'``. This module imports only registries: it is the bottom layer.
+then in mmengine; a name registered in both (``LARS``) is mmssl's. Other scopes are
+reached with a prefix, for example ``type='mmdet.ResNet'``. This module imports only
+registries: it is the bottom layer.
 """
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry

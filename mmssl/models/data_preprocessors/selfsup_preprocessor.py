@@ -50,6 +50,11 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
         view_groups: groups of device views, ``dict(num_views=n, transforms=[...])``;
             replaces ``device_views``.
         seed: seed of the device views' generator (rank r uses ``seed + r``).
+        non_blocking: copy the batch to the device without waiting for the device
+            (mmengine's ``cast_data``; its default is False). From a ``pin_memory=True``
+            loader, as every ImageNet config has, the copy is queued behind the previous
+            step and the host goes on launching this one; a blocking copy would wait for
+            the device every step. From pageable memory the copy is staged as before.
     """
 
     def __init__(self,
@@ -59,8 +64,9 @@ class SelfSupDataPreprocessor(BaseDataPreprocessor):
                  num_views: Optional[int] = None,
                  device_views: Optional[Sequence[dict]] = None,
                  view_groups: Optional[Sequence[dict]] = None,
-                 seed: Optional[int] = None) -> None:
-        super().__init__()
+                 seed: Optional[int] = None,
+                 non_blocking: bool = True) -> None:
+        super().__init__(non_blocking=non_blocking)
         if len(mean) != len(std):
             raise ValueError(f'mean {tuple(mean)} and std {tuple(std)} differ in length')
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1),

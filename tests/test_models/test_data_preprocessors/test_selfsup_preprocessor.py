@@ -14,6 +14,21 @@ def test_normalises_each_view_and_reverses_channels():
     assert view[0, :, 0, 0].tolist() == [(10 - 1) / 2, (20 - 2) / 2, (30 - 3) / 2]
 
 
+def test_copies_to_the_device_without_blocking_by_default(monkeypatch):
+    # mmengine's cast_data passes the flag to every tensor's .to(); non-blocking lets a GPU
+    # step's host side run on while a pinned batch is copied.
+    seen = []
+    to = torch.Tensor.to
+
+    def recording_to(tensor, *args, **kwargs):
+        seen.append(kwargs.get('non_blocking'))
+        return to(tensor, *args, **kwargs)
+    monkeypatch.setattr(torch.Tensor, 'to', recording_to)
+    SelfSupDataPreprocessor()(dict(inputs=torch.zeros(1, 3, 2, 2, dtype=torch.uint8)))
+    SelfSupDataPreprocessor(non_blocking=False)(dict(inputs=torch.zeros(1, 3, 2, 2)))
+    assert seen == [True, False]
+
+
 def test_single_tensor_input_for_evaluation():
     pre = SelfSupDataPreprocessor(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)
     out = pre(dict(inputs=torch.ones(3, 3, 2, 2, dtype=torch.uint8)))
