@@ -36,9 +36,16 @@ CONFIGS = [
 ]
 
 
-def _runner(config: str, work_dir: str, images: int = 24, batch: int = 8) -> Runner:
+# The switches of the fast GPU config (bf16 autocast, channels-last) on the MoCo v2 demo.
+FAST_SWITCHES = dict(optim_wrapper=dict(type='AutocastOptimWrapper', dtype='bfloat16'),
+                     model=dict(channels_last=True))
+
+
+def _runner(config: str, work_dir: str, images: int = 24, batch: int = 8,
+            **overrides) -> Runner:
     """The demo config on ``images`` images for one epoch, its kNN hook left out."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
+    cfg.merge_from_dict(overrides)
     cfg.merge_from_dict(dict(
         work_dir=work_dir, experiment_name=f'test-{uuid.uuid4().hex[:12]}',
         train_dataloader=dict(dataset=dict(indices=images), batch_size=batch, num_workers=0,
@@ -66,10 +73,12 @@ def _record_steps(monkeypatch, runner: Runner, skip: int = 1) -> HostCallRecorde
     return recorder
 
 
-@pytest.mark.parametrize('config', CONFIGS)
-def test_training_step_makes_no_host_round_trip(config, tmp_path, monkeypatch,
+@pytest.mark.parametrize('config, overrides',
+                         [(config, {}) for config in CONFIGS]
+                         + [('mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py', FAST_SWITCHES)])
+def test_training_step_makes_no_host_round_trip(config, overrides, tmp_path, monkeypatch,
                                                 fashion_mnist_root):
-    runner = _runner(config, str(tmp_path))
+    runner = _runner(config, str(tmp_path), **overrides)
     recorder = _record_steps(monkeypatch, runner)
     runner.train()
     monkeypatch.undo()
