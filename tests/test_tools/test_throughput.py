@@ -70,6 +70,28 @@ def test_all_rows_on_the_cpu(tmp_path, config):
     assert f'--out {out}' in proc.stdout
 
 
+def test_a_failing_row_is_reported_and_the_others_measured(tmp_path):
+    # A GPU run is scarce: a row that fails (here the peer, whose model cannot be built)
+    # leaves the others' figures, shows as failed in the table, and the exit status is 1.
+    broken = tmp_path / 'broken_peer.py'
+    broken.write_text("_base_ = 'mmpretrain::mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py'\n"
+                      "model = dict(type='NoSuchModel')\n")
+    proc = subprocess.run(
+        [sys.executable, TOOL, '--make-data', '4', '--depth', '18', '--batch-size', '2',
+         '--iters', '1', '--warmup', '1', '--workers', '0', '--image-size', '32',
+         '--device', 'cpu', '--rows', 'peer,mmssl-loader', '--peer-config', str(broken),
+         '--out', str(tmp_path / 'out.json')],
+        cwd=tmp_path, env=dict(os.environ, OMP_NUM_THREADS='1'), capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads((tmp_path / 'out.json').read_text())
+    assert list(result['rows']) == ['mmssl-loader']
+    assert result['rows']['mmssl-loader']['img_per_s'] > 0
+    assert 'NoSuchModel' in result['failed']['peer']
+    assert re.search(r'^\| peer \| .* \| failed: .*NoSuchModel', proc.stdout, re.M)
+    assert 'Traceback' in proc.stderr
+
+
 def test_data_errors_name_the_folder(tmp_path):
     missing = tmp_path / 'missing'
     with pytest.raises(SystemExit, match=re.escape(f"--data: '{missing}' is not a folder")):

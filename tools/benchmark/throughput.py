@@ -32,7 +32,8 @@ checkpoint, logger, visualisation or evaluation hooks, and on CUDA
 ``cudnn_benchmark=True`` for every row. Each config keeps its own pipeline, model,
 optimizer, lr schedule, remaining hooks (mmssl's ``MomentumUpdateHook``) and
 ``pin_memory``. Peak GPU memory (``torch.cuda.max_memory_allocated``) is reset before
-each row.
+each row. A row that raises is reported as failed and the next one runs; the exit status
+is then 1.
 
 Three switches for the mmssl rows (ceiling and mmssl), each with a ``--no-`` form; left
 out, the config's own setting holds (the default config sets all three):
@@ -75,6 +76,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from typing import Callable, Optional
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -570,6 +572,35 @@ def time_loader(cfg, args) -> dict:
                 precision='-', channels_last=None, compile='-')
 
 
+def measure_row(name: str, args, mmssl_cfg, mmssl_settings: Optional[dict], data_dir: str,
+                work_dir: str, cuda: bool) -> dict:
+    """One row of the table: img/s, seconds, peak GPU memory and the row's settings."""
+    import torch
+
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    if name == 'ceiling':
+        row = time_ceiling(mmssl_cfg, args, mmssl_settings, cuda)
+        row['config'] = shown_path(args.config) + ' (model, optim wrapper)'
+    else:
+        peer = name.startswith('peer')
+        if peer:
+            cfg, _, settings = peer_config(args, data_dir, cuda)
+        else:
+            cfg, settings = copy.deepcopy(mmssl_cfg), mmssl_settings
+        runner_overrides(cfg, args, work_dir, name, cuda)
+        if name.endswith('-loader'):
+            row = time_loader(cfg, args)
+        else:
+            runner = build_peer_runner(cfg) if peer else build_mmssl_runner(cfg)
+            row = dict(time_runner(runner, args, cuda), **settings)
+            del runner
+        row['config'] = args.peer_config if peer else shown_path(args.config)
+    row['img_per_s'] = args.batch_size * args.iters / row['seconds']
+    row['peak_memory_gib'] = torch.cuda.max_memory_allocated() / 2**30 if cuda else None
+    return row
+
+
 def build_mmssl_runner(cfg):
     from mmssl.apis import build_runner
     return build_runner(cfg)
@@ -615,6 +646,8 @@ def markdown(result: dict) -> str:
                      f"{row['seconds']:.3f} | {memory} | {row['precision']} | "
                      f"{channels_last} | {row['compile']} | "
                      f"`{row['config']}` |")
+    for name, error in result.get('failed', {}).items():
+        lines.append(f'| {name} | {ROW_TITLES[name]} | failed: {error} | | | | | | |')
     if result['ratios']:
         lines += ['', ', '.join(f'{key} = {value:.3f}' for key, value in
                                 result['ratios'].items())]
@@ -663,33 +696,18 @@ def main(argv=None) -> dict:
         if {'ceiling', 'mmssl', 'mmssl-loader'} & set(args.rows):
             mmssl_cfg, mmssl_settings = mmssl_config(args, data_dir, cuda)
         views = args.image_size or view_size(mmssl_cfg or peer_config(args, data_dir, cuda)[0])
-        rows = {}
+        rows, failed = {}, {}
         for name in args.rows:
             print(f'[throughput] {name}: {ROW_TITLES[name]}', flush=True)
-            if cuda:
-                torch.cuda.reset_peak_memory_stats()
-            if name == 'ceiling':
-                row = time_ceiling(mmssl_cfg, args, mmssl_settings, cuda)
-                row['config'] = shown_path(args.config) + ' (model, optim wrapper)'
-            else:
-                peer = name.startswith('peer')
-                if peer:
-                    cfg, _, settings = peer_config(args, data_dir, cuda)
-                else:
-                    cfg, settings = copy.deepcopy(mmssl_cfg), mmssl_settings
-                runner_overrides(cfg, args, osp.join(scratch, name), name, cuda)
-                if name.endswith('-loader'):
-                    row = time_loader(cfg, args)
-                else:
-                    runner = build_peer_runner(cfg) if peer else build_mmssl_runner(cfg)
-                    row = dict(time_runner(runner, args, cuda), **settings)
-                    del runner
-                row['config'] = args.peer_config if peer else shown_path(args.config)
-            row['img_per_s'] = args.batch_size * args.iters / row['seconds']
-            row['peak_memory_gib'] = (torch.cuda.max_memory_allocated() / 2**30
-                                      if cuda else None)
-            rows[name] = row
-            print(f"[throughput] {name}: {row['img_per_s']:.1f} img/s", flush=True)
+            try:
+                rows[name] = measure_row(name, args, mmssl_cfg, mmssl_settings, data_dir,
+                                         osp.join(scratch, name), cuda)
+            except Exception as error:  # one row's failure must not lose the others' figures
+                traceback.print_exc()
+                failed[name] = f'{type(error).__name__}: {error}'.splitlines()[0]
+                print(f'[throughput] {name}: failed ({failed[name]})', flush=True)
+                continue
+            print(f"[throughput] {name}: {rows[name]['img_per_s']:.1f} img/s", flush=True)
             gc.collect()
             if cuda:
                 torch.cuda.empty_cache()
@@ -707,7 +725,7 @@ def main(argv=None) -> dict:
         mmpretrain=mmpretrain.__version__, data=data_text, depth=args.depth,
         batch_size=args.batch_size, iters=args.iters, warmup=args.warmup,
         workers=args.workers, view_size=views,
-        rows=rows, ratios=ratios(rows))
+        rows=rows, failed=failed, ratios=ratios(rows))
     print(markdown(result))
     if args.out:
         with open(args.out, 'w') as f:
@@ -716,4 +734,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(1 if main()['failed'] else 0)
