@@ -79,8 +79,8 @@ def _record_iterations(monkeypatch, runner: Runner) -> HostCallRecorder:
 @pytest.mark.parametrize('config, overrides',
                          [(config, {}) for config in CONFIGS]
                          + [('mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py', FAST_SWITCHES)])
-def test_training_iteration_makes_no_host_round_trip(config, overrides, tmp_path, monkeypatch,
-                                                fashion_mnist_root):
+def test_training_iteration_makes_no_host_round_trip(config, overrides, tmp_path,
+                                                     monkeypatch, fashion_mnist_root):
     runner = _runner(config, str(tmp_path), **overrides)
     recorder = _record_iterations(monkeypatch, runner)
     runner.train()
