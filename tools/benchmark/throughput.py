@@ -176,10 +176,11 @@ def find_images(folder: str) -> list[str]:
     Raises:
         SystemExit: naming ``folder`` if it is not a folder or holds no image.
     """
+    from mmssl.datasets.image_folder import find_files
+
     if not osp.isdir(folder):
         raise SystemExit(f'--data: {folder!r} is not a folder')
-    found = sorted(osp.join(root, name) for root, _, files in os.walk(folder, followlinks=True)
-                   for name in files if name.lower().endswith(IMAGE_EXTENSIONS))
+    found = sorted(find_files(folder, IMAGE_EXTENSIONS))
     if not found:
         raise SystemExit(f'--data: {folder!r} holds no image '
                          f'({", ".join(IMAGE_EXTENSIONS)}, searched recursively)')
@@ -690,7 +691,6 @@ def main(argv=None) -> dict:
         else:
             data_dir = osp.abspath(data_dir)
             data_text = f'{data_dir} ({len(find_images(data_dir))} images)'
-        find_images(data_dir)
 
         mmssl_cfg = mmssl_settings = None
         if {'ceiling', 'mmssl', 'mmssl-loader'} & set(args.rows):
@@ -706,9 +706,9 @@ def main(argv=None) -> dict:
                 traceback.print_exc()
                 failed[name] = f'{type(error).__name__}: {error}'.splitlines()[0]
                 print(f'[throughput] {name}: failed ({failed[name]})', flush=True)
-                continue
-            print(f"[throughput] {name}: {rows[name]['img_per_s']:.1f} img/s", flush=True)
-            gc.collect()
+            else:
+                print(f"[throughput] {name}: {rows[name]['img_per_s']:.1f} img/s", flush=True)
+            gc.collect()  # after a failed row too: it may hold the most memory
             if cuda:
                 torch.cuda.empty_cache()
     finally:
