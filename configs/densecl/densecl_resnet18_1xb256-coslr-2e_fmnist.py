@@ -1,6 +1,7 @@
 # DenseCL demo on Fashion-MNIST for a CPU: the MoCo v2 demo's parts (ResNet_CIFAR-18 at width
-# 16, 24-px views made by the data preprocessor, Shuffling BN in 4 groups, SGD lr 0.06 with
-# a cosine schedule over 2 epochs) with DenseCL's neck, dense loss and second queue.
+# 16, 24-px views made by the data preprocessor, Shuffling BN in 4 BN groups of 64 images
+# (bn_splits=4; the class default is 8), SGD lr 0.06 with a cosine schedule over 2 epochs)
+# with DenseCL's neck, dense loss and second queue.
 # - The backbone's last map is 3 x 3 on the 24-px training views (stride 8: 24 -> 12 -> 6
 #   -> 3), so the dense branch matches 9 locations per image; num_grid=None keeps that grid
 #   (DenseCLNeck has no BN, so nothing needs SyncBN replacing).

@@ -1,5 +1,6 @@
 # MoCo v1 on Fashion-MNIST that runs on a CPU: the MoCo v2 demo with v1's parts (linear
-# head, tau 0.07, step schedule, colour jitter on every view), one epoch.
+# head, tau 0.07, step schedule, colour jitter on every view), one epoch. Its Shuffling BN
+# on one process is the demo's: 4 BN groups of 64 images (bn_splits=4).
 _base_ = ['../mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py']
 
 model = dict(

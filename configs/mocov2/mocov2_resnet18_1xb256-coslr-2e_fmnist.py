@@ -7,7 +7,10 @@
 # - The projection MLP has BN after its hidden layer (as in MoCo v2 re-implementations such
 #   as solo-learn's "mocov2plus"): the loss falls much faster in a short run. Plain BN
 #   (BN1d), not NonLinearNeck's default SyncBN, which DDP refuses on CPU modules.
-# - Shuffling BN on one process: the batch is split in 4 groups with their own statistics.
+# - Shuffling BN on one process: model.bn_splits=4 BN groups of 64 images with their own
+#   statistics (the class default is 8, the paper's 8 GPUs), keys computed on the batch
+#   reordered across the groups. The variants built on this demo (mocov1, end-to-end,
+#   memory bank, exemplar) inherit it.
 _base_ = [
     '../_base_/datasets/fashion_mnist_mocov2.py',
     '../_base_/datasets/fashion_mnist_knn.py',

@@ -2,7 +2,8 @@
 # will be fine-tuned on: the three photos of Debian's labelme-examples (apt), each seen 64
 # times per epoch (MoCo v2's 224-px views). A CPU-sized start for the detection transfer demo
 # (configs/benchmarks/mmdetection/labelme/, README "Detection transfer"); it shows the
-# plumbing, not a useful representation.
+# plumbing, not a useful representation. Shuffling BN on one process in 4 groups of 2
+# images (model.bn_splits=4: the class default 8 would leave one image per group).
 _base_ = [
     '../_base_/models/mocov2_resnet50.py',
     '../_base_/datasets/imagenet_bs32_mocov2.py',
@@ -14,7 +15,7 @@ data_root = ('/usr/share/doc/labelme-examples/examples/instance_segmentation/'
 
 model = dict(
     dictionary=dict(length=256),
-    bn_splits=4,  # Shuffling BN on one process
+    bn_splits=4,  # Shuffling BN on one process: 4 BN groups of 2 images
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hid_channels=512))
 

@@ -396,7 +396,14 @@ def mmssl_config(args, data_dir: str, cuda: bool):
     dataset.data_root = data_dir
     if 'ann_file' in dataset:
         dataset.ann_file = ''
-    splits = cfg.model.get('bn_splits', 1)
+    from mmssl.models.algorithms import DenseCL, MoCo
+    from mmssl.models.utils.shuffle_bn import DEFAULT_BN_SPLITS
+    from mmssl.registry import MODELS
+    from mmssl.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    model_class = MODELS.get(cfg.model.type)
+    shuffles = isinstance(model_class, type) and issubclass(model_class, (MoCo, DenseCL))
+    splits = cfg.model.get('bn_splits', DEFAULT_BN_SPLITS if shuffles else 1)
     if splits > 1 and (args.batch_size % splits or args.batch_size // splits < 2):
         # Shuffling BN on one process needs groups of 2 images or more (small test batches).
         cfg.model.bn_splits = max(n for n in range(1, splits + 1)

@@ -1,6 +1,6 @@
 import math
 from functools import partial
-from typing import Callable, NamedTuple, Optional, Union
+from typing import NamedTuple, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,8 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmssl.models.memories import NegativeQueue
-from mmssl.models.utils.shuffle_bn import forward_in_splits, forward_shuffled
+from mmssl.models.utils.shuffle_bn import (DEFAULT_BN_SPLITS, forward_in_splits,
+                                           forward_shuffled, use_split_bn)
 from mmssl.registry import MODELS
 from mmssl.utils.dist import concat_all_gather
 from .base import ModuleCfg
@@ -41,26 +42,6 @@ def match_locations(query_map: Tensor, key_map: Tensor) -> Tensor:
     return similarity.argmax(dim=2)
 
 
-def _run_packed(run: Callable[[Callable[[Tensor], Tensor], Tensor], Tensor],
-                encoder: Callable[[Tensor], tuple[Tensor, ...]], x: Tensor
-                ) -> tuple[Tensor, ...]:
-    """``run(encoder, x)`` for a helper ``run`` that takes single-output encoders.
-
-    The Shuffling-BN helpers concatenate and permute one (N, ...) output; the outputs of
-    ``encoder`` go through them flattened side by side and are split back here.
-    """
-    shapes: list[torch.Size] = []
-
-    def packed(chunk: Tensor) -> Tensor:
-        outputs = encoder(chunk)
-        shapes[:] = [out.shape[1:] for out in outputs]
-        return torch.cat([out.flatten(1) for out in outputs], dim=1)
-
-    flat = run(packed, x)
-    parts = flat.split([math.prod(shape) for shape in shapes], dim=1)
-    return tuple(part.reshape(-1, *shape) for part, shape in zip(parts, shapes))
-
-
 @MODELS.register_module()
 class DenseCL(MomentumSelfSupervisor):
     """DenseCL (Wang et al. CVPR 2021): MoCo v2 with a dense contrastive branch.
@@ -91,8 +72,9 @@ class DenseCL(MomentumSelfSupervisor):
         feat_dim: D, the neck's output dimension.
         momentum: m of the key encoder (0.999).
         loss_lambda: λ, the weight of the dense loss.
-        bn_splits: on a single process, the number of BN groups emulated for Shuffling BN
-            (see :mod:`mmssl.models.utils.shuffle_bn`); ignored when distributed.
+        bn_splits: Shuffling BN on one process, as :class:`MoCo`'s (default 8, the
+            paper's 8 GPUs; a divisor of the per-process batch; 1 turns it off; ignored
+            with several processes).
         online_probe, data_preprocessor, channels_last, init_cfg: as
             :class:`BaseSelfSupervisor`.
     """
@@ -105,7 +87,7 @@ class DenseCL(MomentumSelfSupervisor):
                  feat_dim: int = 128,
                  momentum: float = 0.999,
                  loss_lambda: float = 0.5,
-                 bn_splits: int = 1,
+                 bn_splits: int = DEFAULT_BN_SPLITS,
                  online_probe: Optional[ModuleCfg] = None,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
@@ -118,7 +100,7 @@ class DenseCL(MomentumSelfSupervisor):
         self.global_queue = NegativeQueue(feat_dim, queue_len, length_key='model.queue_len')
         self.dense_queue = NegativeQueue(feat_dim, queue_len, length_key='model.queue_len')
         self.loss_lambda = loss_lambda
-        self.bn_splits = bn_splits
+        self.bn_splits = use_split_bn(self, bn_splits)
         self._warmup_factor = 1.0
 
     @property
@@ -141,16 +123,14 @@ class DenseCL(MomentumSelfSupervisor):
 
     def encode_query(self, view: Tensor) -> DenseEncoding:
         """The query encoder's outputs (unnormalised), BN per ``bn_splits`` group."""
-        return DenseEncoding(*_run_packed(partial(forward_in_splits, bn_splits=self.bn_splits),
-                                          partial(self._encode, self.backbone, self.neck),
-                                          view))
+        return forward_in_splits(partial(self._encode, self.backbone, self.neck), view,
+                                 self.bn_splits, self)
 
     @torch.no_grad()
     def encode_key(self, view: Tensor) -> DenseEncoding:
         """The key encoder's outputs (unnormalised), with Shuffling BN."""
-        return DenseEncoding(*_run_packed(
-            partial(forward_shuffled, bn_splits=self.bn_splits),
-            partial(self._encode, self.momentum_backbone, self.momentum_neck), view))
+        return forward_shuffled(partial(self._encode, self.momentum_backbone,
+                                        self.momentum_neck), view, self.bn_splits, self)
 
     def contrastive_losses(self, query: DenseEncoding, key: DenseEncoding,
                            global_negatives: Tensor, dense_negatives: Tensor

@@ -6,7 +6,8 @@ from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmssl.models.memories.contrast_dictionaries import ContrastDictionary
-from mmssl.models.utils.shuffle_bn import forward_in_splits, forward_shuffled
+from mmssl.models.utils.shuffle_bn import (DEFAULT_BN_SPLITS, forward_in_splits,
+                                           forward_shuffled, use_split_bn)
 from mmssl.registry import MODELS
 from .base import ModuleCfg, build_module
 from .momentum import MomentumSelfSupervisor
@@ -23,8 +24,8 @@ class MoCo(MomentumSelfSupervisor):
 
     - ``QueueKeys`` (MoCo v1/v2, He et al. 2020; Chen et al. 2020): the second view's key
       by a momentum key encoder with Shuffling BN, negatives from a FIFO queue;
-    - ``InBatchKeys`` (end-to-end): the key by the query encoder itself, with gradients,
-      negatives the other keys of the batch;
+    - ``InBatchKeys`` (end-to-end): the key by the query encoder itself, with gradients
+      and Shuffling BN, negatives the other keys of the batch;
     - ``MemoryBankKeys`` (NPID, Wu et al. 2018): positive and negatives from a per-image
       memory bank; the second view is not used.
 
@@ -36,8 +37,12 @@ class MoCo(MomentumSelfSupervisor):
         dictionary: the dictionary part, e.g. ``dict(type='QueueKeys', length=65536)``.
         momentum: m of the momentum key encoder (0.999), required by a dictionary whose
             ``key_encoder`` is ``'momentum'`` and refused by the others (``None``).
-        bn_splits: on a single process, the number of BN groups emulated for Shuffling BN
-            (see :mod:`mmssl.models.utils.shuffle_bn`); ignored when distributed.
+        bn_splits: Shuffling BN on one process (see :mod:`mmssl.models.utils.shuffle_bn`):
+            the encoders' BN layers normalise ``bn_splits`` groups of the batch apart, as
+            on ``bn_splits`` GPUs, and keys are computed on the batch reordered across the
+            groups. Default 8, the paper's 8 GPUs. It must divide the per-process batch
+            (else a ValueError); 1 turns Shuffling BN off. Ignored with several processes,
+            where each rank's batch is one BN group and keys are shuffled across ranks.
         data_preprocessor, channels_last, init_cfg, online_probe: as
             :class:`BaseSelfSupervisor`.
     """
@@ -48,7 +53,7 @@ class MoCo(MomentumSelfSupervisor):
                  head: ModuleCfg,
                  dictionary: ModuleCfg,
                  momentum: Optional[float] = None,
-                 bn_splits: int = 1,
+                 bn_splits: int = DEFAULT_BN_SPLITS,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
                  init_cfg: Optional[Union[dict, list]] = None,
@@ -67,16 +72,18 @@ class MoCo(MomentumSelfSupervisor):
                          data_preprocessor=data_preprocessor, channels_last=channels_last,
                          init_cfg=init_cfg, online_probe=online_probe)
         self.dictionary = dictionary
-        self.bn_splits = bn_splits
+        self.bn_splits = use_split_bn(self, bn_splits)
 
     def encode_key(self, view: Tensor) -> Optional[Tensor]:
         """(N, D) the normalised key of ``view`` by the dictionary's key encoder, or None."""
         if self.dictionary.key_encoder == 'momentum':
-            return F.normalize(forward_shuffled(self.momentum_project, view, self.bn_splits),
-                               dim=1)
-        if self.dictionary.key_encoder == 'online':
-            return F.normalize(forward_in_splits(self.project, view, self.bn_splits), dim=1)
-        return None
+            with torch.no_grad():
+                key = forward_shuffled(self.momentum_project, view, self.bn_splits, self)
+        elif self.dictionary.key_encoder == 'online':
+            key = forward_shuffled(self.project, view, self.bn_splits, self)
+        else:
+            return None
+        return F.normalize(key, dim=1)
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
@@ -91,7 +98,8 @@ class MoCo(MomentumSelfSupervisor):
                                  f'(PackInputs does by default)')
             sample_idx = torch.as_tensor([s.sample_idx for s in data_samples],
                                          device=view_q.device)
-        query = F.normalize(forward_in_splits(self.project, view_q, self.bn_splits), dim=1)
+        query = F.normalize(forward_in_splits(self.project, view_q, self.bn_splits, self),
+                            dim=1)
         key = self.encode_key(view_k)
         positive, negatives = self.dictionary.lookup(query, key, sample_idx)
         loss = self.head.loss(query, positive, negatives)

@@ -14,7 +14,8 @@ dictionary                key encoder   negatives                           K
 :class:`QueueKeys`        momentum      a FIFO queue of past keys           queue length
 ========================  ============  ==================================  ==============
 
-The loss is the same :class:`~mmssl.models.heads.InfoNCEHead` for all three.
+The loss is the same :class:`~mmssl.models.heads.InfoNCEHead` for all three. Keys, by
+either encoder, are computed with Shuffling BN (:mod:`mmssl.models.utils.shuffle_bn`).
 """
 from typing import Optional
 
@@ -31,7 +32,8 @@ class ContrastDictionary(nn.Module):
 
     Attributes:
         key_encoder: ``'online'`` (the query encoder, with gradients), ``'momentum'``
-            (the EMA key encoder, no gradients) or ``None`` (no key is computed).
+            (the EMA key encoder, no gradients), both with Shuffling BN, or ``None`` (no
+            key is computed).
         needs_sample_idx: whether :meth:`lookup`/:meth:`update` need the dataset index
             of each image.
     """
@@ -51,7 +53,8 @@ class ContrastDictionary(nn.Module):
 
 @MODELS.register_module()
 class InBatchKeys(ContrastDictionary):
-    """End-to-end: the query encoder also computes the keys, and the negatives of a
+    """End-to-end: the query encoder also computes the keys (with gradients, and with
+    Shuffling BN as in the MoCo paper's end-to-end baseline), and the negatives of a
     query are the keys of the other images of the global batch (K = batch - 1)."""
 
     key_encoder = 'online'

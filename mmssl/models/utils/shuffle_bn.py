@@ -1,46 +1,215 @@
-"""Shuffling BN (MoCo): keys are computed on a batch shuffled across BN groups.
+"""Shuffling BN (MoCo): a key is normalised by the batch statistics of other images than
+those that normalise its query.
 
-With several processes the global batch is shuffled across ranks, each rank's BN sees a
-random subset, and the outputs are unshuffled. With one process there is no other rank
-to shuffle with; ``bn_splits > 1`` then emulates ``bn_splits`` GPUs, as the MoCo authors'
-CIFAR demo does with its SplitBatchNorm: queries are computed per chunk of the batch,
-keys per chunk of a randomly permuted batch, so a query and its key never share BN
-statistics by construction. ``bn_splits=1`` on one process is plain BN over the batch,
-which lets the key encoder see the same statistics as the query encoder.
+A query and its positive key are two views of one image; if both were normalised by BN
+statistics of the same images, the encoder could find the positive by those statistics
+instead of by its content (the MoCo paper, Sec. 3.3). With several processes each rank's
+BN sees its own part of the global batch, and the keys are computed on the global batch
+shuffled across ranks (:func:`~mmssl.utils.dist.batch_shuffle_ddp`), then unshuffled.
+
+One process emulates ``bn_splits`` ranks in one pass, as the MoCo authors' CIFAR demo
+does with its SplitBatchNorm: :func:`convert_split_bn` gives the encoders
+:class:`SplitBatchNorm1d`/:class:`SplitBatchNorm2d` layers (the same parameters, buffers and
+state-dict keys), which inside :func:`split_batch_norm` normalise every group of images by
+the group's own statistics: image n of the batch is in group ``n % bn_splits``, and the
+batch (N, C, ...) is normalised as (N / bn_splits, bn_splits * C, ...). The queries keep
+the batch order; the keys are computed on the batch reordered by :func:`key_permutation`,
+whose groups each take their images evenly from all query groups.
 """
-from typing import Callable
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Callable, TypeVar
 
 import torch
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmssl.utils.dist import batch_shuffle_ddp, batch_unshuffle_ddp, is_distributed
+from mmssl.utils.dist import (batch_shuffle_ddp, batch_unshuffle_ddp, gather_with_grad,
+                              get_rank, get_world_size, is_distributed)
 
-Encoder = Callable[[Tensor], Tensor]
+Output = TypeVar('Output')  # a tensor (N, ...) or a tuple of them
+
+# The default of the MoCo family's ``bn_splits``: the MoCo paper's 8 GPUs.
+DEFAULT_BN_SPLITS = 8
 
 
-def _check_splits(batch: int, bn_splits: int) -> None:
+class _SplitBatchNorm(_BatchNorm):
+    """BatchNorm with per-group batch statistics in training (see the module docstring).
+
+    ``num_groups`` (set by :func:`split_batch_norm`, 1 otherwise: plain BN): image n of the
+    batch is normalised by the statistics of the images n' with ``n' % num_groups ==
+    n % num_groups``. The running statistics take one update per forward, with the mean
+    over the groups of their statistics. In eval mode the running statistics are used.
+    """
+
+    num_groups: int = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        groups = self.num_groups
+        uses_batch_stats = self.training or self.running_mean is None
+        if groups == 1 or not uses_batch_stats:
+            return super().forward(input)
+        self._check_input_dim(input)
+        batch, channels = input.shape[:2]
+        check_bn_splits(batch, groups)
+        if batch == groups and math.prod(input.shape[2:]) == 1:
+            raise ValueError(
+                f'Shuffling BN on one process: model.bn_splits={groups} leaves one image per '
+                f'BN group of the batch of {batch} images, one value per channel for a BN '
+                f'layer on {tuple(input.shape[1:])}; use a smaller bn_splits')
+        updates_running = self.training and self.track_running_stats
+        factor = 0.0 if self.momentum is None else self.momentum
+        running_mean = running_var = None
+        if updates_running:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked)
+            running_mean = self.running_mean.repeat(groups)
+            running_var = self.running_var.repeat(groups)
+        weight = self.weight.repeat(groups) if self.weight is not None else None
+        bias = self.bias.repeat(groups) if self.bias is not None else None
+        grouped = input.contiguous().view(batch // groups, groups * channels, *input.shape[2:])
+        out = F.batch_norm(grouped, running_mean, running_var, weight, bias, True, factor,
+                           self.eps).view(input.shape)
+        if updates_running:
+            with torch.no_grad():
+                self.running_mean.copy_(running_mean.view(groups, channels).mean(0))
+                self.running_var.copy_(running_var.view(groups, channels).mean(0))
+        if input.dim() == 4 and not input.is_contiguous() and input.is_contiguous(
+                memory_format=torch.channels_last):
+            out = out.contiguous(memory_format=torch.channels_last)
+        return out
+
+
+class SplitBatchNorm1d(_SplitBatchNorm, nn.BatchNorm1d):
+    """:class:`torch.nn.BatchNorm1d` on (N, C) or (N, C, L), per-group in training."""
+
+
+class SplitBatchNorm2d(_SplitBatchNorm, nn.BatchNorm2d):
+    """:class:`torch.nn.BatchNorm2d` on (N, C, H, W), per-group in training."""
+
+
+_SPLIT_TYPES: dict[type, type] = {nn.BatchNorm1d: SplitBatchNorm1d,
+                                  nn.BatchNorm2d: SplitBatchNorm2d}
+
+
+def convert_split_bn(module: nn.Module) -> nn.Module:
+    """``module`` with every ``nn.BatchNorm1d``/``nn.BatchNorm2d`` (exactly those types,
+    not SyncBatchNorm) replaced by its split version holding the same parameter and buffer
+    tensors, so state-dict keys and shapes do not change. Returns ``module`` itself unless
+    it is such a layer."""
+    split_type = _SPLIT_TYPES.get(type(module))
+    if split_type is not None:
+        split = split_type(module.num_features, module.eps, module.momentum, module.affine,
+                           module.track_running_stats)
+        for name, tensor in [*module.named_parameters(recurse=False),
+                             *module.named_buffers(recurse=False)]:
+            setattr(split, name, tensor)
+        return split.train(module.training)
+    for name, child in module.named_children():
+        module.add_module(name, convert_split_bn(child))
+    return module
+
+
+def use_split_bn(model: nn.Module, bn_splits: int) -> int:
+    """Give ``model`` split BN layers (:func:`convert_split_bn`) for Shuffling BN in
+    ``bn_splits`` groups; returns ``bn_splits`` once checked to be an int >= 1."""
+    if isinstance(bn_splits, bool) or not isinstance(bn_splits, int) or bn_splits < 1:
+        raise ValueError(f'model.bn_splits must be an int >= 1 (the number of BN groups of '
+                         f'Shuffling BN on one process), got {bn_splits!r}')
+    convert_split_bn(model)
+    return bn_splits
+
+
+def check_bn_splits(batch: int, bn_splits: int) -> None:
+    """Raise a ValueError unless ``bn_splits`` >= 1 divides the per-process batch."""
     if bn_splits < 1 or batch % bn_splits:
-        raise ValueError(f'bn_splits={bn_splits} must be >= 1 and divide the per-process '
-                         f'batch {batch}')
+        raise ValueError(f'Shuffling BN on one process: model.bn_splits={bn_splits} must be '
+                         f'>= 1 and divide the batch of {batch} images; set bn_splits to a '
+                         f'divisor of the batch size (1 turns Shuffling BN off)')
 
 
-def forward_in_splits(encoder: Encoder, x: Tensor, bn_splits: int) -> Tensor:
-    """``encoder`` on ``x`` (N, ...), BN groups of N / bn_splits on a single process."""
-    if bn_splits == 1 or is_distributed():
+@contextmanager
+def split_batch_norm(module: nn.Module, bn_splits: int, batch: int) -> Iterator[None]:
+    """Inside, the split BN layers of ``module`` use ``bn_splits`` groups on a batch of
+    ``batch`` images (checked). With several processes, plain BN: each rank's batch is one
+    group."""
+    groups = 1 if is_distributed() else bn_splits
+    check_bn_splits(batch, groups)
+    layers = [m for m in module.modules() if isinstance(m, _SplitBatchNorm)]
+    for layer in layers:
+        layer.num_groups = groups
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.num_groups = 1
+
+
+def key_permutation(batch: int, bn_splits: int, device: torch.device) -> Tensor:
+    """(batch,) a random order for the keys: position p of the reordered batch holds image
+    ``perm[p]``, which is in key group ``p % bn_splits``.
+
+    Each key group takes its m = batch / bn_splits images evenly from the bn_splits query
+    groups (image n in query group ``n % bn_splits``): the k-th image (in a random order)
+    of query group g goes to key group ``(g + k) % bn_splits``. So the key group of image n
+    shares at most ceil(m / bn_splits) images with its query group (only n itself when
+    m <= bn_splits), whereas a uniform permutation may map a group onto itself.
+    """
+    check_bn_splits(batch, bn_splits)
+    per_group = batch // bn_splits
+    # rank[r, g]: the random rank within query group g of image r * bn_splits + g.
+    rank = torch.rand(per_group, bn_splits, device=device).argsort(dim=0)
+    query_group = torch.arange(bn_splits, device=device)
+    key_group = (query_group + rank) % bn_splits
+    # Images sorted by key group: row h of the (bn_splits, per_group) view is key group h.
+    members = torch.argsort(key_group.flatten(), stable=True).view(bn_splits, per_group)
+    return members.t().flatten()
+
+
+def _map_outputs(fn: Callable[[Tensor], Tensor], out: Output) -> Output:
+    if isinstance(out, Tensor):
+        return fn(out)
+    items = [fn(item) for item in out]
+    return type(out)(*items) if hasattr(out, '_fields') else type(out)(items)
+
+
+def _unshuffle_ddp(out: Tensor, idx_unshuffle: Tensor) -> Tensor:
+    """:func:`batch_unshuffle_ddp`, with gradients to the ranks that computed ``out``
+    when grad mode is on."""
+    if not torch.is_grad_enabled():
+        return batch_unshuffle_ddp(out, idx_unshuffle)
+    local = idx_unshuffle.view(get_world_size(), -1)[get_rank()]
+    return gather_with_grad(out)[local]
+
+
+def forward_in_splits(encoder: Callable[[Tensor], Output], x: Tensor, bn_splits: int,
+                      norm_owner: nn.Module) -> Output:
+    """``encoder(x)`` for a batch ``x`` (N, ...) with the split BN layers of ``norm_owner``
+    in ``bn_splits`` groups (on one process): the queries' forward."""
+    with split_batch_norm(norm_owner, bn_splits, x.shape[0]):
         return encoder(x)
-    _check_splits(x.shape[0], bn_splits)
-    return torch.cat([encoder(chunk) for chunk in x.chunk(bn_splits)])
 
 
-@torch.no_grad()
-def forward_shuffled(encoder: Encoder, x: Tensor, bn_splits: int = 1) -> Tensor:
-    """``encoder`` on ``x`` (N, ...) with Shuffling BN; outputs in the order of ``x``."""
+def forward_shuffled(encoder: Callable[[Tensor], Output], x: Tensor, bn_splits: int,
+                     norm_owner: nn.Module) -> Output:
+    """``encoder(x)`` with Shuffling BN, outputs (N, ...) in the order of ``x`` (N, ...):
+    the keys' forward. ``encoder`` returns a tensor or a tuple of them; gradients flow
+    back through it when grad mode is on (end-to-end keys).
+
+    Several processes: the global batch shuffled across ranks, plain BN on each. One
+    process: the batch reordered by :func:`key_permutation`, the split BN layers of
+    ``norm_owner`` in ``bn_splits`` groups (``bn_splits=1``: plain BN, no shuffle).
+    """
     if is_distributed():
         shuffled, idx_unshuffle = batch_shuffle_ddp(x)
-        return batch_unshuffle_ddp(encoder(shuffled), idx_unshuffle)
+        return _map_outputs(lambda out: _unshuffle_ddp(out, idx_unshuffle), encoder(shuffled))
     if bn_splits == 1:
         return encoder(x)
-    _check_splits(x.shape[0], bn_splits)
-    perm = torch.randperm(x.shape[0], device=x.device)
-    out = torch.cat([encoder(chunk) for chunk in x[perm].chunk(bn_splits)])
-    return out[torch.argsort(perm)]
+    perm = key_permutation(x.shape[0], bn_splits, x.device)
+    with split_batch_norm(norm_owner, bn_splits, x.shape[0]):
+        out = encoder(x[perm])
+    inverse = torch.argsort(perm)
+    return _map_outputs(lambda item: item[inverse], out)

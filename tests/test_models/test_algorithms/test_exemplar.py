@@ -14,7 +14,7 @@ def build_exemplar(margin=0.5):
         type='Exemplar', backbone=resnet18(),
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=32, out_channels=16,
                   with_avg_pool=True),
-        head=dict(type='TripletRankingHead', margin=margin),
+        head=dict(type='TripletRankingHead', margin=margin), bn_splits=1,
         data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
     model.init_weights()
     return model

@@ -22,7 +22,7 @@ PROBE = dict(in_channels=64, num_classes=3)
 
 def build(algorithm: str, online_probe=PROBE):
     if algorithm == 'DenseCL':
-        cfg = dict(type='DenseCL', queue_len=24, feat_dim=8, momentum=0.99,
+        cfg = dict(type='DenseCL', queue_len=24, feat_dim=8, momentum=0.99, bn_splits=1,
                    neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16,
                              out_channels=8),
                    head=dict(type='InfoNCEHead', temperature=0.2))

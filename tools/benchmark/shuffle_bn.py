@@ -1,0 +1,112 @@
+"""Time Shuffling BN on one process: the query + key forward of MoCo v2 (ResNet-18) with
+its BN groups run one chunk at a time (the former loop) or in one pass (split BN layers).
+
+    OMP_NUM_THREADS=1 python tools/benchmark/shuffle_bn.py --batch 256 --size 32 --splits 8
+
+Prints the median seconds of each variant over ``--repeats`` rounds after one warm-up (the
+variants take turns within a round, so a busy host slows them alike), plain BN over the
+whole batch (no Shuffling BN) as a reference, and the chunk loop / one pass ratio. The
+query forward keeps its autograd graph (as in training), the key's does not.
+"""
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from mmssl.models.utils.shuffle_bn import forward_in_splits
+from mmssl.registry import MODELS
+from mmssl.utils import register_all_modules
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--batch', type=int, default=256)
+    parser.add_argument('--size', type=int, default=32, help='image side in pixels')
+    parser.add_argument('--splits', type=int, default=8, help='model.bn_splits')
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--threads', type=int, default=1, help='CPU threads')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='channels-last weights and views (model.channels_last)')
+    return parser.parse_args(argv)
+
+
+def build_mocov2(bn_splits: int, device: str, channels_last: bool):
+    """MoCo v2 with a ResNet-18 (ImageNet stem, plain BN) and its 512-512-128 MLP neck."""
+    model = MODELS.build(dict(
+        type='MoCo', dictionary=dict(type='QueueKeys', length=4096, dim=128),
+        momentum=0.999, bn_splits=bn_splits, channels_last=channels_last,
+        backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN'),
+                      zero_init_residual=False),
+        neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=512, out_channels=128,
+                  with_avg_pool=True),
+        head=dict(type='InfoNCEHead', temperature=0.2)))
+    model.init_weights()
+    return model.to(device).train()
+
+
+def chunk_loop(model, view_q: torch.Tensor, view_k: torch.Tensor) -> torch.Tensor:
+    """The former emulation: the encoders run once per chunk of N / bn_splits images."""
+    splits = model.bn_splits
+    query = torch.cat([model.project(chunk) for chunk in view_q.chunk(splits)])
+    with torch.no_grad():
+        perm = torch.randperm(view_k.shape[0], device=view_k.device)
+        key = torch.cat([model.momentum_project(chunk)
+                         for chunk in view_k[perm].chunk(splits)])[torch.argsort(perm)]
+    return query.sum() + key.sum()
+
+
+def one_pass(model, view_q: torch.Tensor, view_k: torch.Tensor) -> torch.Tensor:
+    """Split BN: each encoder runs once on the whole batch (what ``MoCo.loss`` does)."""
+    query = forward_in_splits(model.project, view_q, model.bn_splits, model)
+    return query.sum() + model.encode_key(view_k).sum()
+
+
+def median_seconds(steps: dict[str, Callable[[], torch.Tensor]], repeats: int,
+                   device: str) -> dict[str, float]:
+    """The median seconds of each step, the steps taking turns in every round."""
+    def sync():
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats + 1):  # the first round warms up
+        for name, step in steps.items():
+            sync()
+            start = time.perf_counter()
+            step()
+            sync()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values[1:]) for name, values in times.items()}
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    register_all_modules(init_default_scope=True)
+    torch.manual_seed(0)
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    views = [torch.randn(args.batch, 3, args.size, args.size, device=args.device).contiguous(
+        memory_format=memory_format) for _ in range(2)]
+    split_model = build_mocov2(args.splits, args.device, args.channels_last)
+    plain_model = build_mocov2(1, args.device, args.channels_last)
+    seconds = median_seconds({
+        'plain BN (no Shuffling BN)': lambda: one_pass(plain_model, *views),
+        f'chunk loop, {args.splits} groups': lambda: chunk_loop(split_model, *views),
+        f'one pass, {args.splits} groups': lambda: one_pass(split_model, *views),
+    }, args.repeats, args.device)
+    layout = 'channels-last' if args.channels_last else 'NCHW'
+    print(f'query + key forward of MoCo v2 / ResNet-18, batch {args.batch}x3x{args.size}x'
+          f'{args.size} {layout}, {args.device}, {args.threads} thread(s), median of '
+          f'{args.repeats}:')
+    for name, value in seconds.items():
+        print(f'  {name:<28} {value:.3f} s')
+    loop, single = list(seconds.values())[1:]
+    print(f'  chunk loop / one pass: {loop / single:.2f}')
+    return seconds
+
+
+if __name__ == '__main__':
+    main()
