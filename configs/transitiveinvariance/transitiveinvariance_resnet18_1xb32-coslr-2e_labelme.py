@@ -1,15 +1,18 @@
-# Transitive invariance on a CPU: the plumbing, not a useful representation. The graph is
-# mined from the three colour photos of Debian's labelme-examples (apt) with raw-pixel
-# features (inter-instance edges only, no video ships with the system; add --videos DIR
-# for intra-instance tracks):
-#   LABELME=/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_coco
-#   python tools/dataset_converters/mine_transitive_graph.py --images $LABELME/JPEGImages \
-#       --clusters 8 --neighbours 10 --patch-size 48 --stride 24 \
-#       --out data/transitive_demo/graph.json
+# Transitive invariance on a CPU: the plumbing, not a useful representation. No video ships
+# with the system: make 12 from Debian's labelme-examples photos (an annotated object moving
+# over another photo, the videos of the motion segmentation demo), then mine the graph on
+# their tracked patches with raw-pixel features: intra edges from the tracks of moving
+# points (first and last patch), inter edges among the first patches of tracks of other
+# videos (4 k-means clusters, 10 mutual nearest neighbours, 4-cliques) and the transitive
+# pairs the two kinds chain into (docs/transitive_invariance.md):
+#   python tools/dataset_converters/make_moving_object_videos.py --out data/labelme_videos \
+#       --num-videos 12 --frames 16 --size 128
+#   python tools/dataset_converters/mine_transitive_graph.py \
+#       --videos data/labelme_videos/videos --clusters 4 --neighbours 10 --patch-size 32 \
+#       --min-motion 5 --out data/transitive_demo/graph.json
+# (OpenCV 4.12: 224 patches; 112 intra, 165 inter and 330 transitive pairs: 607 samples.)
 # Triplets of 32-px patches through the MoCo v2 demo's ResNet-18 (CIFAR stem, width 16),
-# fc 512 + BN + ReLU, fc 128, margin 0.5; SGD lr 0.05, cosine, 2 epochs (778 anchors,
-# 24 steps per epoch). With these settings every k-means cluster ends up one connected
-# component, so positives are "same cluster" patches.
+# fc 512 + BN + ReLU, fc 128, margin 0.5; SGD lr 0.05, cosine, 2 epochs (18 steps each).
 _base_ = [
     '../_base_/schedules/sgd_coslr_200e.py',
     '../_base_/default_runtime.py',
@@ -28,7 +31,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TransitiveTripletDataset', graph_file=graph_file,
-                 view_pipeline=view_pipeline, pipeline=[dict(type='PackInputs')]))
+                 view_pipeline=view_pipeline,
+                 pipeline=[dict(type='PackInputs', meta_keys=('pair_kind', ))]))
 
 model = dict(
     type='TransitiveInvariance',

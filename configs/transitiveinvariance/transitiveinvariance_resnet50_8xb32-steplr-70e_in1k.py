@@ -1,19 +1,20 @@
 # Transitive invariance (Wang, He & Gupta, ICCV 2017) with ResNet-50.
-# From the paper (ALGORITHMS.md): a graph over image patches, inter-instance edges from a
-# context-prediction model's features (k-means into coarse clusters, 10 nearest neighbours
-# inside a cluster, 4-cliques kept) and intra-instance edges from objects tracked through
-# videos; a triplet network (shared weights) trained with max(0, D(a,p) - D(a,n) + margin),
-# D the cosine distance, on pairs connected directly or transitively, negatives at random.
-# Mine the graph first (patch crops are written beside it):
+# From the paper: a graph over patches of objects tracked through videos:
+# intra-instance edges join a track's first and last patch; inter-instance edges join the
+# first patches of tracks of other videos, from a context-prediction model's features
+# (k-means into coarse clusters, 10 nearest neighbours inside a cluster, 4-cliques kept);
+# a triplet network (shared weights) trained with max(0, D(a,p) - D(a,n) + margin), D the
+# cosine distance, on intra, inter and transitive pairs ((A, B') with A-B inter and B-B'
+# intra), negatives at random. Mine the graph first (patch crops are written beside it):
 #   python tools/dataset_converters/mine_transitive_graph.py --videos data/videos \
-#       --images data/imagenet/train \
 #       --config configs/relativeloc/relativeloc_resnet50_8xb64-steplr-70e_in1k.py \
 #       --checkpoint work_dirs/relativeloc/epoch_70.pth --clusters 5000 --neighbours 10 \
-#       --patch-size 96 --out data/transitive/graph.json
-# Not from the paper (ALGORITHMS.md records no batch or learning rate; the paper trains
-# VGG-16): ResNet-50, pooled 2048-d, fc 2048 + BN + ReLU, fc 1024 (the 1024-d embedding of
+#       --patch-size 96 --min-motion 8 --out data/transitive/graph.json
+# Not from the paper (which trains VGG-16; its batch and learning rate are not reproduced
+# here): ResNet-50, pooled 2048-d, fc 2048 + BN + ReLU, fc 1024 (the 1024-d embedding of
 # Wang & Gupta 2015), margin 0.5, patches resized to 224 px with flips, SGD lr 0.03 for 256
-# triplets, wd 1e-4, 70 epochs of the graph's anchors with steps at 30 and 50.
+# triplets, wd 1e-4, 70 epochs of the graph's pairs with steps at 30 and 50; --min-motion 8
+# (pixels) keeps moving objects, as the paper does.
 _base_ = [
     '../_base_/schedules/sgd_steplr_70e.py',
     '../_base_/default_runtime.py',
@@ -38,7 +39,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TransitiveTripletDataset', graph_file=graph_file, data_root=data_root,
-                 view_pipeline=view_pipeline, pipeline=[dict(type='PackInputs')]))
+                 view_pipeline=view_pipeline,
+                 pipeline=[dict(type='PackInputs', meta_keys=('pair_kind', ))]))
 
 model = dict(
     type='TransitiveInvariance',

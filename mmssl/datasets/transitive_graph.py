@@ -1,24 +1,30 @@
 """The patch graph of transitive invariance (Wang, He & Gupta, ICCV 2017).
 
 Nodes are image patches, edges say "same instance" (``'intra'``: one object tracked
-through a video) or "same kind" (``'inter'``: neighbours in feature space). A triplet
-network then learns from pairs connected directly or transitively.
+through a video) or "same kind" (``'inter'``: neighbours in feature space). Both kinds are
+mined on the same tracked patches, so that chaining them gives what neither gives alone.
 
-- Intra-instance edges (:func:`mine_video`): decode a video with OpenCV, detect good
-  features to track in the first frame, track them with pyramidal KLT and a
-  forward-backward check, and put a fixed-size box around each tracked point every
-  ``every`` frames; the first patch of a track is linked to each later one.
-- Inter-instance edges (:func:`inter_instance_edges`): k-means of (N, D) patch features
-  into coarse clusters, each patch linked to its k nearest cosine neighbours inside its
-  cluster, and only the edges of a 4-clique of that neighbour graph kept.
-- :class:`PatchGraph`: the nodes (patch records) and edges, saved as JSON, with connected
-  components for sampling transitive positives.
+- Intra-instance edges (:func:`mine_video`): decode a video (a file, or a folder of frame
+  images) with OpenCV, detect good features to track in the first frame, track them with
+  pyramidal KLT and a forward-backward check, and put a fixed-size box around each tracked
+  point in its first frame, every ``every`` frames and its last; the track's first patch
+  (its *head*, :func:`track_heads`) is linked to each later one.
+- Inter-instance edges (:func:`inter_instance_edges`) among the heads of all tracks (and
+  optionally still-image patches): k-means of their (N, D) features into coarse clusters,
+  each patch linked to its k nearest cosine neighbours inside its cluster (not in its own
+  video, by default), and only the edges of a 4-clique of that neighbour graph kept.
+- Transitive pairs (:meth:`PatchGraph.pairs`): A and B linked by an inter edge, B and B'
+  by an intra edge (B' another view of B's object, later in its video): (A, B') is a
+  positive, a different instance in a different viewpoint, that no single edge gives.
+- :class:`PatchGraph`: the nodes (patch records) and edges, saved as JSON with the count
+  of pairs of each kind (:data:`PAIR_KINDS`).
 
-Patch records are dicts: ``source`` (the video or image file), ``frame`` (the frame index
-in the video, -1 for a still image), ``box`` ``[x0, y0, x1, y1]`` (pixels, x1/y1
-exclusive) in that frame, ``track`` (the track id within the video, -1 for none) and,
-once the crops are written, ``img_path``: the crop file, relative to the graph file's
-folder (what the dataset loads).
+Patch records are dicts: ``source`` (the video file or frame folder, or the image file),
+``frame`` (the frame index in the video, -1 for a still image), ``box`` ``[x0, y0, x1, y1]``
+(pixels, x1/y1 exclusive) in that frame, ``track`` (the track id within the video, -1 for
+none), ``point`` (video patches: the tracked ``[x, y]``, the box's centre unless the box was
+shifted inside the frame) and, once the crops are written, ``img_path``: the crop file,
+relative to the graph file's folder (what the dataset loads).
 """
 import itertools
 import json
@@ -30,44 +36,71 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
+from .image_folder import IMG_EXTENSIONS
+
 EDGE_KINDS = ('intra', 'inter')
+# The positive pairs: the two edge kinds and the inter-then-intra chains of two edges.
+PAIR_KINDS = EDGE_KINDS + ('transitive', )
 # The video files the miners look for (``--videos DIR``), decoded by :func:`read_video`.
 VIDEO_EXTENSIONS = ('.avi', '.mp4', '.mov', '.mkv', '.webm', '.mpg')
-GRAPH_VERSION = 1
+# Version 2 mines inter edges on tracked patches and stores ``counts``; 1 still loads.
+GRAPH_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 # ----------------------------------------------------------------------------- videos
+def frame_files(folder: str) -> list[str]:
+    """The frame images (:data:`IMG_EXTENSIONS`) of a video stored as a folder of images,
+    in name order (subfolders not searched)."""
+    return [osp.join(folder, name) for name in sorted(os.listdir(folder))
+            if name.lower().endswith(IMG_EXTENSIONS)
+            and osp.isfile(osp.join(folder, name))]
+
+
+def frame_scale(height: int, width: int, max_side: Optional[int] = None) -> float:
+    """The factor :func:`read_video` resizes a (height, width) frame by (1: none)."""
+    longer = max(height, width)
+    return max_side / longer if max_side and longer > max_side else 1.0
+
+
 def read_video(path: str, max_frames: Optional[int] = None,
                max_side: Optional[int] = None) -> list[np.ndarray]:
     """The frames of a video as (H, W, 3) uint8 BGR arrays, decoded with OpenCV.
 
-    ``max_frames``: stop after that many frames; ``max_side``: downscale frames whose
-    longer side exceeds it (the boxes then refer to the downscaled frames).
+    ``path``: a video file, or a folder of frame images (:func:`frame_files`, e.g. a
+    video split into JPEGs). ``max_frames``: stop after that many frames; ``max_side``:
+    downscale frames whose longer side exceeds it (:func:`frame_scale`; the boxes then
+    refer to the downscaled frames).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: naming ``path``, if OpenCV cannot open it or decodes no frame.
     """
-    if not osp.isfile(path):
+    if osp.isdir(path):
+        frames = [cv2.imread(p, cv2.IMREAD_COLOR) for p in frame_files(path)[:max_frames]]
+        if any(frame is None for frame in frames):
+            raise ValueError(f'OpenCV cannot decode a frame image in {path}')
+    elif osp.isfile(path):
+        frames = []
+        cap = cv2.VideoCapture(path)
+        if not cap.isOpened():
+            raise ValueError(f'OpenCV cannot open the video {path}')
+        try:
+            while max_frames is None or len(frames) < max_frames:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                frames.append(frame)
+        finally:
+            cap.release()
+    else:
         raise FileNotFoundError(f'video file not found: {path}')
-    cap = cv2.VideoCapture(path)
-    if not cap.isOpened():
-        raise ValueError(f'OpenCV cannot open the video {path}')
-    frames = []
-    try:
-        while max_frames is None or len(frames) < max_frames:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if max_side and max(frame.shape[:2]) > max_side:
-                scale = max_side / max(frame.shape[:2])
-                frame = cv2.resize(frame, None, fx=scale, fy=scale,
-                                   interpolation=cv2.INTER_AREA)
-            frames.append(frame)
-    finally:
-        cap.release()
     if not frames:
         raise ValueError(f'no frame could be decoded from the video {path}')
+    scale = frame_scale(*frames[0].shape[:2], max_side)
+    if scale != 1.0:
+        frames = [cv2.resize(f, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                  for f in frames]
     return frames
 
 
@@ -133,7 +166,7 @@ def mine_video(path: str, patch_size: int = 64, every: Optional[int] = None,
                min_length: int = 2, min_motion: float = 0.0, max_frames: Optional[int] = None,
                max_side: Optional[int] = None, **track_kwargs
                ) -> tuple[list[dict], list[np.ndarray], list[tuple[int, int]]]:
-    """Intra-instance patches and edges of one video.
+    """Intra-instance patches and edges of one video (a file or a folder of frames).
 
     Points are tracked with :func:`track_points` (``track_kwargs``); a track is kept if it
     lives for at least ``min_length`` frames from the first and moves by at least
@@ -143,9 +176,10 @@ def mine_video(path: str, patch_size: int = 64, every: Optional[int] = None,
     patch is linked to each later one.
 
     Returns:
-        records: the patch records (``source`` = ``path``, ``frame``, ``box``, ``track``);
+        records: the patch records (``source`` = ``path``, ``frame``, ``box``, ``track``,
+            ``point``), each track's in frame order;
         crops: their (patch_size, patch_size, 3) uint8 BGR pixels, in the same order;
-        edges: (i, j) pairs of indices into ``records``.
+        edges: (i, j) pairs of indices into ``records``, i the track's first patch.
     """
     frames = read_video(path, max_frames=max_frames, max_side=max_side)
     height, width = frames[0].shape[:2]
@@ -165,11 +199,26 @@ def mine_video(path: str, patch_size: int = 64, every: Optional[int] = None,
         steps = list(range(0, last, every)) if every else [0]
         first = len(records)
         for t in steps + [last]:
-            box = box_around(*points[t, track], patch_size, width, height)
-            records.append(dict(source=path, frame=t, box=box, track=track))
+            x, y = (float(v) for v in points[t, track])
+            box = box_around(x, y, patch_size, width, height)
+            records.append(dict(source=path, frame=t, box=box, track=track, point=[x, y]))
             crops.append(crop(frames[t], box))
         edges += [(first, j) for j in range(first + 1, len(records))]
     return records, crops, edges
+
+
+def track_heads(records: Sequence[dict]) -> list[int]:
+    """Indices of the first patch of each video track in ``records`` (the patch of the
+    earliest ``frame`` per (``source``, ``track``)), in record order; still-image patches
+    (``frame`` -1) are none."""
+    first: dict[tuple, int] = {}
+    for num, record in enumerate(records):
+        if record.get('frame', -1) < 0:
+            continue
+        key = (record['source'], record['track'])
+        if key not in first or record['frame'] < records[first[key]]['frame']:
+            first[key] = num
+    return sorted(first.values())
 
 
 # ----------------------------------------------------------------------------- images
@@ -247,12 +296,14 @@ def kmeans(x: np.ndarray, k: int, iters: int = 30, seed: int = 0,
     return labels
 
 
-def knn_within_clusters(feats: np.ndarray, clusters: np.ndarray,
-                        num_neighbours: int) -> list[set[int]]:
-    """The symmetric neighbour graph: i and j are linked when one is among the other's
+def knn_within_clusters(feats: np.ndarray, clusters: np.ndarray, num_neighbours: int,
+                        groups: Optional[np.ndarray] = None) -> list[set[int]]:
+    """The mutual neighbour graph: i and j are linked when each is among the other's
     ``num_neighbours`` nearest (cosine) patches of the same cluster.
 
-    feats: (N, D); clusters: (N,). Returns N sets of neighbour indices.
+    feats: (N, D); clusters: (N,); groups: (N,) or None: a patch's neighbours are only
+    looked for outside its group (e.g. the video it was tracked in). Returns N sets of
+    neighbour indices.
     """
     feats = np.asarray(feats, np.float64)
     feats = feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
@@ -263,13 +314,16 @@ def knn_within_clusters(feats: np.ndarray, clusters: np.ndarray,
             continue
         sim = feats[members] @ feats[members].T
         np.fill_diagonal(sim, -np.inf)
+        if groups is not None:
+            own = np.asarray(groups)[members]
+            sim[own[:, None] == own[None]] = -np.inf
         k = min(num_neighbours, len(members) - 1)
         nearest = np.argsort(-sim, axis=1, kind='stable')[:, :k]
-        for row, cols in enumerate(nearest):
-            i = int(members[row])
-            for j in members[cols]:
-                adj[i].add(int(j))
-                adj[int(j)].add(i)
+        chosen = np.zeros(sim.shape, bool)  # chosen[r, c]: c is among r's nearest
+        np.put_along_axis(chosen, nearest, np.take_along_axis(np.isfinite(sim), nearest, 1),
+                          axis=1)
+        for row, col in zip(*np.nonzero(chosen & chosen.T)):
+            adj[int(members[row])].add(int(members[col]))
     return adj
 
 
@@ -289,15 +343,18 @@ def four_clique_edges(adj: Sequence[set[int]]) -> list[tuple[int, int]]:
 
 
 def inter_instance_edges(feats: np.ndarray, num_clusters: int, num_neighbours: int = 10,
-                         seed: int = 0) -> list[tuple[int, int]]:
+                         seed: int = 0, groups: Optional[np.ndarray] = None
+                         ) -> list[tuple[int, int]]:
     """Inter-instance edges (i < j) among N patches with (N, D) features.
 
     k-means into ``num_clusters`` coarse clusters (:func:`kmeans`), the cosine
-    ``num_neighbours``-NN graph inside each cluster (:func:`knn_within_clusters`), and the
-    edges of its 4-cliques (:func:`four_clique_edges`).
+    ``num_neighbours``-NN graph inside each cluster, neighbours outside a patch's own
+    ``groups`` entry ((N,) or None: :func:`knn_within_clusters`), and the edges of its
+    4-cliques (:func:`four_clique_edges`): every member of a kept clique is among the
+    nearest neighbours of, or has among its own, each of the other three.
     """
     clusters = kmeans(feats, num_clusters, seed=seed)
-    return four_clique_edges(knn_within_clusters(feats, clusters, num_neighbours))
+    return four_clique_edges(knn_within_clusters(feats, clusters, num_neighbours, groups))
 
 
 # ------------------------------------------------------------------------------- graph
@@ -324,15 +381,18 @@ def connected_components(num_nodes: int, edges: Sequence[Sequence[int]]) -> np.n
 class PatchGraph:
     """Patch records and typed edges; saved as JSON.
 
-    File format (``version`` 1)::
+    File format (``version`` 2; version 1 files, without ``counts``, load too)::
 
-        {"version": 1,
+        {"version": 2,
          "nodes": [{"img_path": "patches/0000000.jpg", "source": "videos/a.avi",
-                    "frame": 12, "box": [x0, y0, x1, y1], "track": 3}, ...],
-         "edges": [[i, j, "intra"], [k, l, "inter"], ...]}
+                    "frame": 12, "box": [x0, y0, x1, y1], "track": 3,
+                    "point": [x, y]}, ...],
+         "edges": [[i, j, "intra"], [k, l, "inter"], ...],
+         "counts": {"intra": 120, "inter": 38, "transitive": 76}}
 
     ``img_path`` is relative to the JSON file's folder (absolute paths are kept as
-    they are); ``source`` is as the miner was given it.
+    they are); ``source`` is as the miner was given it; ``counts`` (:meth:`pair_counts`)
+    is written for reading, and recomputed from the edges on load.
     """
 
     nodes: list[dict] = field(default_factory=list)
@@ -342,16 +402,63 @@ class PatchGraph:
             kind: str) -> int:
         """Append ``records`` and their ``edges`` (indices into ``records``) of ``kind``;
         returns the index of the first new node."""
-        if kind not in EDGE_KINDS:
-            raise ValueError(f'edge kind must be one of {EDGE_KINDS}, got {kind!r}')
         offset = len(self.nodes)
-        self.nodes += [dict(r) for r in records]
         for i, j in edges:
             if not (0 <= i < len(records) and 0 <= j < len(records)) or i == j:
                 raise ValueError(f'edge ({i}, {j}) is not between two of the '
                                  f'{len(records)} records')
-            self.edges.append((offset + int(i), offset + int(j), kind))
+        self._check_kind(kind)
+        self.nodes += [dict(r) for r in records]
+        self.link([(offset + int(i), offset + int(j)) for i, j in edges], kind)
         return offset
+
+    def link(self, edges: Sequence[tuple[int, int]], kind: str) -> None:
+        """Add ``edges`` of ``kind`` between existing nodes (graph indices)."""
+        self._check_kind(kind)
+        for i, j in edges:
+            if not (0 <= i < len(self.nodes) and 0 <= j < len(self.nodes)) or i == j:
+                raise ValueError(f'edge ({i}, {j}) is not between two of the '
+                                 f'{len(self.nodes)} nodes')
+            self.edges.append((int(i), int(j), kind))
+
+    @staticmethod
+    def _check_kind(kind: str) -> None:
+        if kind not in EDGE_KINDS:
+            raise ValueError(f'edge kind must be one of {EDGE_KINDS}, got {kind!r}')
+
+    def neighbours(self, kind: str) -> list[set[int]]:
+        """For each node, the nodes it shares an edge of ``kind`` with."""
+        self._check_kind(kind)
+        adj: list[set[int]] = [set() for _ in self.nodes]
+        for i, j, edge_kind in self.edges:
+            if edge_kind == kind:
+                adj[i].add(j)
+                adj[j].add(i)
+        return adj
+
+    def pairs(self, kind: str) -> list[tuple[int, int]]:
+        """The positive pairs (i < j, sorted, no repeats) of ``kind`` in :data:`PAIR_KINDS`.
+
+        ``'intra'`` / ``'inter'``: the edges of that kind. ``'transitive'``: (A, B') where
+        A-B is an inter edge and B-B' an intra edge, A != B' and A-B' not an edge of
+        either kind: another instance (B's object) in another view (B's tracked patch
+        B'), reached through one edge of each kind.
+        """
+        if kind not in PAIR_KINDS:
+            raise ValueError(f'pair kind must be one of {PAIR_KINDS}, got {kind!r}')
+        if kind != 'transitive':
+            return sorted({(min(i, j), max(i, j)) for i, j, k in self.edges if k == kind})
+        intra, inter = self.neighbours('intra'), self.neighbours('inter')
+        found = set()
+        for a, linked in enumerate(inter):
+            direct = intra[a] | linked | {a}
+            for b in linked:
+                found.update((min(a, c), max(a, c)) for c in intra[b] - direct)
+        return sorted(found)
+
+    def pair_counts(self) -> dict[str, int]:
+        """The number of positive pairs of each kind in :data:`PAIR_KINDS`."""
+        return {kind: len(self.pairs(kind)) for kind in PAIR_KINDS}
 
     def components(self) -> np.ndarray:
         """(N,) the connected component of each node (both edge kinds)."""
@@ -368,7 +475,8 @@ class PatchGraph:
         folder = osp.dirname(osp.abspath(path))
         os.makedirs(folder, exist_ok=True)
         data = dict(version=GRAPH_VERSION, nodes=self.nodes,
-                    edges=[[int(i), int(j), kind] for i, j, kind in self.edges])
+                    edges=[[int(i), int(j), kind] for i, j, kind in self.edges],
+                    counts=self.pair_counts())
         tmp = f'{path}.tmp'
         with open(tmp, 'w') as f:
             json.dump(data, f)
@@ -392,8 +500,9 @@ class PatchGraph:
                 data = json.load(f)
         except json.JSONDecodeError as err:
             raise ValueError(f'{path} is not valid JSON: {err}') from err
-        if not isinstance(data, dict) or data.get('version') != GRAPH_VERSION:
-            raise ValueError(f'{path}: expected a patch graph of version {GRAPH_VERSION}')
+        if not isinstance(data, dict) or data.get('version') not in READABLE_VERSIONS:
+            raise ValueError(f'{path}: expected a patch graph of version '
+                             f'{" or ".join(map(str, READABLE_VERSIONS))}')
         nodes = data.get('nodes', [])
         for num, node in enumerate(nodes):
             if not isinstance(node, dict) or 'img_path' not in node:

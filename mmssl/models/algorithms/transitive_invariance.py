@@ -16,11 +16,15 @@ class TransitiveInvariance(BaseSelfSupervisor):
     """The triplet network of transitive invariance.
 
     Views (``TransitiveTripletDataset``): 3 batches (N, C, H, W), [anchor, positive,
-    negative], the positive connected to the anchor in the patch graph directly or
-    transitively, the negative from another component. All three go through the shared
-    backbone and neck as one batch (:meth:`project`), are L2-normalised and the head (a
-    ``TripletRankingHead``) takes ``max(0, D(a, p) − D(a, n) + margin)`` with the cosine
-    distance D.
+    negative], anchor and positive a pair of the patch graph (an intra or inter edge, or a
+    transitive inter-then-intra pair), the negative a node not paired with the anchor.
+    All three go through the shared backbone and neck as one batch (:meth:`project`), are
+    L2-normalised and the head (a ``TripletRankingHead``) takes
+    ``max(0, D(a, p) − D(a, n) + margin)`` with the cosine distance D.
+
+    When the data samples carry ``pair_kind`` (``PackInputs(meta_keys=('pair_kind', ))``),
+    the loss of each kind's triplets is also logged, without gradient, as
+    ``triplet_{kind}`` (not a ``loss`` key: the optimised loss stays the batch mean).
 
     Args:
         in_batch_negatives: every anchor is also ranked against the other triplets'
@@ -45,7 +49,15 @@ class TransitiveInvariance(BaseSelfSupervisor):
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
-        """inputs: 3 view batches [anchor, positive, negative]; returns ``loss``."""
+        """inputs: 3 view batches [anchor, positive, negative]; returns ``loss`` and, if
+        the samples carry ``pair_kind``, ``triplet_{kind}`` per kind (detached)."""
         anchor, positive, negative = self.embed(self.split_views(inputs, self.num_views))
         negatives = negative if self.in_batch_negatives else negative.unsqueeze(1)
-        return dict(loss=self.head.loss(anchor, positive, negatives))
+        losses = dict(loss=self.head.loss(anchor, positive, negatives))
+        kinds = [sample.get('pair_kind') for sample in data_samples or ()]
+        with torch.no_grad():
+            for kind in sorted(set(kinds) - {None}):
+                rows = [num for num, k in enumerate(kinds) if k == kind]
+                own = negatives if self.in_batch_negatives else negatives[rows]
+                losses[f'triplet_{kind}'] = self.head.loss(anchor[rows], positive[rows], own)
+        return losses

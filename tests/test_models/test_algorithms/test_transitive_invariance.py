@@ -1,10 +1,21 @@
 """TransitiveInvariance: the triplet ranking loss on [anchor, positive, negative] views."""
+import os.path as osp
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
 
-from mmssl.registry import MODELS
-from tests._helpers import image_views
+from mmssl.datasets.transitive_graph import PatchGraph
+from mmssl.registry import DATASETS, MODELS
+from tests._helpers import REPO_ROOT, image_views
+
+LABELME_CONFIG = osp.join(REPO_ROOT, 'configs/transitiveinvariance/'
+                          'transitiveinvariance_resnet18_1xb32-coslr-2e_labelme.py')
 
 
 def build(in_batch_negatives: bool = False, margin: float = 0.5):
@@ -75,3 +86,55 @@ def test_wrong_number_of_views_is_named():
     model = build()
     with pytest.raises(ValueError, match='needs 3 views per image, got 2'):
         model.loss(image_views(2, size=16, num_views=2))
+
+
+def test_loss_of_each_pair_kind_is_logged_without_gradient():
+    model = build().train()
+    views = image_views(4, size=16, num_views=3, seed=2)
+    kinds = ['transitive', 'intra', 'transitive', 'inter']
+    samples = [DataSample(metainfo=dict(pair_kind=kind)) for kind in kinds]
+    losses = model.loss(views, samples)
+    assert sorted(losses) == ['loss', 'triplet_inter', 'triplet_intra', 'triplet_transitive']
+    with torch.no_grad():
+        a, p, n = F.normalize(model.project(torch.cat(views)), dim=1).split(4)
+    hinge = (cosine_distance(a, p) - cosine_distance(a, n) + 0.5).clamp(min=0)
+    torch.testing.assert_close(losses['loss'].detach(), hinge.mean(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(losses['triplet_transitive'], hinge[[0, 2]].mean(),
+                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(losses['triplet_intra'], hinge[1], rtol=1e-4, atol=1e-5)
+    assert not losses['triplet_inter'].requires_grad and losses['loss'].requires_grad
+    assert sorted(model.loss(views, [DataSample() for _ in kinds])) == ['loss']
+
+
+def _random_crop_graph(folder: str) -> str:
+    """Two tracks (head and last patch) and an inter edge between the heads: 2 intra,
+    1 inter and 2 transitive pairs, plus two unlinked nodes; random 48-px crops."""
+    graph = PatchGraph()
+    records = [dict(source=f'v{n // 2}', frame=9 * (n % 2), box=[0, 0, 48, 48], track=0)
+               for n in range(6)]
+    graph.add(records, [(0, 1), (2, 3)], 'intra')
+    graph.link([(0, 2)], 'inter')
+    rng = np.random.default_rng(0)
+    path = osp.join(folder, 'graph.json')
+    graph.write_crops([rng.integers(0, 255, (48, 48, 3), np.uint8) for _ in range(6)],
+                      osp.join(folder, 'patches'), path)
+    graph.save(path)
+    return path
+
+
+def test_labelme_config_trains_a_step_on_a_mined_graph(tmp_path):
+    cfg = Config.fromfile(LABELME_CONFIG)
+    cfg.train_dataloader.dataset.graph_file = _random_crop_graph(str(tmp_path))
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(dataset) == 5
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg).train()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05))
+    before = [p.detach().clone() for p in model.backbone.parameters()]
+    np.random.seed(0)
+    log_vars = model.train_step(default_collate([dataset[i] for i in range(5)]), optim)
+    assert torch.isfinite(log_vars['loss'])
+    assert {'triplet_intra', 'triplet_inter', 'triplet_transitive'} <= set(log_vars)
+    assert any(not torch.equal(b, p) for b, p in zip(before, model.backbone.parameters()))
