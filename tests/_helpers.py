@@ -1,4 +1,6 @@
 """Helpers the tests share: tiny real models and inputs, and where the demo data lives."""
+import glob
+import json
 import os.path as osp
 import traceback
 import uuid
@@ -62,6 +64,40 @@ def write_config(path: str, base: str, overrides: dict) -> str:
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return path
+
+
+def logged_train_iterations(work_dir: str) -> list[list[int]]:
+    """The training iterations (1-based) that each run in ``work_dir`` logged, oldest first.
+
+    Read from the json scalars of mmengine's ``LoggerHook`` (``<timestamp>/vis_data/
+    scalars.json``, written by rank 0; the tests log every iteration). A run resumed from a
+    checkpoint of iteration k lists k + 1, k + 2, ...; a restart from zero lists 1, 2, ...
+    Runs are told apart by their log folders and, where two share one (started in the same
+    second), by the iteration going back.
+    """
+    runs: list[list[int]] = []
+    for path in sorted(glob.glob(osp.join(str(work_dir), '*', 'vis_data', 'scalars.json'))):
+        previous = None
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                if 'loss' not in record:  # not a training iteration (e.g. a kNN evaluation)
+                    continue
+                if previous is None or record['step'] <= previous:
+                    runs.append([])
+                runs[-1].append(record['step'])
+                previous = record['step']
+    return runs
+
+
+def assert_resumed(work_dir: str, stopped_after: int, resumed_from: int,
+                   max_iters: int) -> None:
+    """``work_dir`` holds two runs: one that logged iterations 1..``stopped_after`` (then
+    died), and one that resumed from the checkpoint of iteration ``resumed_from`` and
+    logged ``resumed_from + 1``..``max_iters`` (not a restart from iteration 1)."""
+    runs = logged_train_iterations(work_dir)
+    assert runs == [list(range(1, stopped_after + 1)),
+                    list(range(resumed_from + 1, max_iters + 1))], runs
 
 
 # Calls that make a GPU step wait for the device: reading a value back, or making a tensor

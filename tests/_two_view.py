@@ -1,8 +1,10 @@
 """Helpers of the two-view algorithm tests (BYOL, SimSiam, Barlow Twins, MoCo v3): tiny
-parts, and a few training iterations of a Fashion-MNIST demo config."""
+parts, a few training iterations of a Fashion-MNIST demo config, and target networks
+that differ from their online networks (for every momentum algorithm's loss test)."""
 import os.path as osp
 import uuid
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -30,6 +32,27 @@ def mlp(in_channels: int, hidden: int, out_channels: int, **kwargs) -> dict:
     kwargs.setdefault('with_avg_pool', False)
     return dict(type='NonLinearNeck', in_channels=in_channels, hid_channels=hidden,
                 out_channels=out_channels, norm_cfg=dict(type='BN1d'), **kwargs)
+
+
+def perturb_targets(model, scale: float = 0.1, seed: int = 0) -> None:
+    """Add Gaussian noise to every parameter of the target (momentum) networks of a
+    :class:`MomentumSelfSupervisor`, std ``scale`` times the parameter's RMS (``scale``
+    where it is all zeros).
+
+    Right after build the targets are exact copies of the online networks, so a loss that
+    took its keys/targets from the online networks would still match a re-computation
+    with the targets; after this it no longer does. Uses its own generator (the global
+    RNG is left as it is).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    pairs = model.momentum_pairs()
+    assert pairs, f'{type(model).__name__} has no target network to perturb'
+    with torch.no_grad():
+        for online, target in pairs:
+            for param, online_param in zip(target.parameters(), online.parameters()):
+                rms = float(param.pow(2).mean().sqrt()) or 1.0
+                param.add_(torch.randn(param.shape, generator=gen) * (scale * rms))
+                assert not torch.equal(param, online_param)
 
 
 def demo_config(relpath: str) -> Config:

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 
 from mmssl.evaluation import KNNAccuracy, topk_accuracy, weighted_knn_scores
+from tests._dist import run_distributed
 
 
 def _brute_force_scores(query, bank, labels, num_classes, k, tau):
@@ -55,3 +56,118 @@ def test_metric_needs_knn_samples():
     sample.set_field(torch.zeros(3), 'feat')
     with pytest.raises(KeyError, match='KNNDataset'):
         KNNAccuracy().process(None, [sample.to_dict()])
+
+
+def _knn_samples(feats, labels, in_bank) -> list[dict]:
+    """KNNDataset-like samples as the Evaluator hands them over: feat, gt_label, knn_bank."""
+    samples = []
+    for feat, label, bank in zip(feats, labels, in_bank):
+        sample = DataSample().set_gt_label(int(label))
+        sample.set_field(feat, 'feat')
+        sample.set_metainfo(dict(knn_bank=bool(bank)))
+        samples.append(sample.to_dict())
+    return samples
+
+
+def _knn_metric(feats, labels, in_bank, **kwargs) -> dict:
+    metric = KNNAccuracy(**kwargs)
+    metric.process(None, _knn_samples(feats, labels, in_bank))
+    return metric.compute_metrics(metric.results)
+
+
+def _clustered(cluster, seed=0):
+    """(N, 3) features near the unit vector of each sample's cluster (0 or 1)."""
+    gen = torch.Generator().manual_seed(seed)
+    centers = torch.eye(3)[:2]
+    return centers[torch.tensor(cluster)] + 0.05 * torch.randn(len(cluster), 3, generator=gen)
+
+
+def test_swapping_bank_and_queries_changes_the_answer():
+    """Bank: 3 images of cluster A labelled 0, 3 of cluster B labelled 1; queries: 3 of A
+    labelled 0 and one of B labelled 0 (a wrong label): 3 of 4 right. With the roles
+    swapped, the bank (label 0 only) gets the 3 images of B labelled 1 wrong: 3 of 6."""
+    cluster = [0, 0, 0, 1, 1, 1, 0, 0, 0, 1]
+    labels = [0, 0, 0, 1, 1, 1, 0, 0, 0, 0]
+    in_bank = [True] * 6 + [False] * 4
+    feats = _clustered(cluster)
+    assert _knn_metric(feats, labels, in_bank, k=3, topk=(1,)) == {'top1': 75.0}
+    swapped = [not bank for bank in in_bank]
+    assert _knn_metric(feats, labels, swapped, k=3, topk=(1,)) == {'top1': 50.0}
+
+
+def test_a_query_does_not_vote_for_itself():
+    """k=1 and each query's label disagrees with its cluster's bank image: 0 % right. Had
+    the queries leaked into the bank, each would find itself (cosine 1): 100 %."""
+    feats = _clustered([0, 1, 0, 1])
+    labels, in_bank = torch.tensor([0, 1, 1, 0]), torch.tensor([True, True, False, False])
+    assert _knn_metric(feats, labels, in_bank, k=1, topk=(1,)) == {'top1': 0.0}
+    leaky = weighted_knn_scores(feats[~in_bank], feats, labels, 2, k=1)
+    assert topk_accuracy(leaky, labels[~in_bank], (1,)) == {'top1': 100.0}
+
+
+@pytest.mark.parametrize('in_bank, counts', [([True] * 4, '4 bank and 0 query'),
+                                             ([False] * 4, '0 bank and 4 query')])
+def test_metric_needs_bank_and_query_samples(in_bank, counts):
+    with pytest.raises(ValueError, match=f'needs both bank and query samples, got {counts}'):
+        _knn_metric(_clustered([0, 1, 0, 1]), [0, 1, 0, 1], in_bank)
+    with pytest.raises(ValueError, match='got 0 bank and 0 query'):  # nothing collected
+        KNNAccuracy().compute_metrics([])
+
+
+def test_metric_errors_name_what_is_missing_or_too_large():
+    feats, labels = _clustered([0, 1, 0, 1, 1]), [0, 1, 0, 1, 1]
+    in_bank = [True, True, True, False, False]
+    with pytest.raises(ValueError, match='kNN with k=4 needs at least k bank samples, got 3'):
+        _knn_metric(feats, labels, in_bank, k=4, topk=(1,))
+    with pytest.raises(ValueError, match=r'top-5 accuracy needs at least 5 classes, got 2; '
+                                         r'lower topk \(now \(1, 5\)\)'):
+        _knn_metric(feats, labels, in_bank, k=2)  # the default topk=(1, 5)
+    sample = _knn_samples(feats[:1], labels[:1], in_bank[:1])[0]
+    del sample['feat']
+    with pytest.raises(KeyError, match="'feat' .*'gt_label', got the keys"):
+        KNNAccuracy().process(None, [sample])
+
+
+# 3 classes, 21 images (8 in the bank) of overlapping clusters: an accuracy strictly between
+# 0 and 100 %, which one missing or duplicated query would change.
+NUM_SAMPLES = 21
+
+
+def _overlapping_clusters():
+    gen = torch.Generator().manual_seed(3)
+    labels = torch.arange(NUM_SAMPLES) % 3
+    feats = torch.eye(4)[labels] + 0.6 * torch.randn(NUM_SAMPLES, 4, generator=gen)
+    in_bank = torch.zeros(NUM_SAMPLES, dtype=torch.bool)
+    in_bank[torch.randperm(NUM_SAMPLES, generator=gen)[:8]] = True
+    in_bank[0] = False  # the sample a padded shard repeats is a query
+    return feats, labels, in_bank
+
+
+def _knn_on_rank(rank: int, world_size: int) -> list:
+    """The metric's result on each rank for two shardings of the samples as mmengine's
+    DefaultSampler deals them (rank r: samples r, r + 2, ...): without padding (11 and 10
+    samples) and padded to equal shards (rank 1 repeats sample 0)."""
+    feats, labels, in_bank = _overlapping_clusters()
+    shards = {'uneven': list(range(rank, NUM_SAMPLES, world_size)),
+              'padded': list(range(rank, NUM_SAMPLES + 1, world_size))}
+    results = []
+    for kind in ('uneven', 'padded'):
+        index = [i % NUM_SAMPLES for i in shards[kind]]
+        metric = KNNAccuracy(k=3, topk=(1, 2))
+        metric.process(None, _knn_samples(feats[index], labels[index], in_bank[index]))
+        results.append(metric.evaluate(NUM_SAMPLES))
+    return results
+
+
+@pytest.mark.dist
+def test_two_ranks_collect_their_shards_and_match_one_process():
+    feats, labels, in_bank = _overlapping_clusters()
+    single = KNNAccuracy(k=3, topk=(1, 2))
+    single.process(None, _knn_samples(feats, labels, in_bank))
+    expected = single.evaluate(NUM_SAMPLES)
+    assert 0 < expected['knn/top1'] < 100
+    # the answer needs both shards: rank 0's alone gives another one
+    alone = _knn_metric(feats[::2], labels[::2], in_bank[::2], k=3, topk=(1, 2))
+    assert alone['top1'] != expected['knn/top1']
+    for rank_results in run_distributed(_knn_on_rank, 2):
+        assert rank_results == [expected, expected]

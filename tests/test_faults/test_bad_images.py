@@ -20,12 +20,13 @@ def _folder(root, good=14, bad=2):
     return sorted(str(p) for p in root.glob('*.jpg'))[:bad + good]
 
 
-def _runner(tmp_path, max_skipped):
+def _runner(tmp_path, max_skipped, num_workers=0, epochs=2):
     data = tmp_path / 'images'
     data.mkdir()
     _folder(data)
     cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.merge_from_dict(tiny_run_overrides(str(tmp_path / 'work'), batch=8, epochs=2))
+    cfg.merge_from_dict(tiny_run_overrides(str(tmp_path / 'work'), batch=8, epochs=epochs))
+    cfg.train_dataloader.num_workers = num_workers
     cfg.train_dataloader.dataset = ConfigDict(
         type='ImageFolder', data_root=str(data),
         pipeline=[dict(type='LoadImageFromFile', on_error='skip'), dict(type='PackInputs')])
@@ -40,8 +41,11 @@ def _skipped(runner):
         return sorted({line.split('\t')[0].rsplit('/', 1)[-1] for line in f})
 
 
-def test_bad_files_are_skipped_and_listed(tmp_path, fashion_mnist_root):
-    runner = _runner(tmp_path, max_skipped=100)
+# With 2 workers the skips happen in the loader processes, which append to the run's list
+# (one epoch is enough to show it).
+@pytest.mark.parametrize('num_workers, epochs', [(0, 2), (2, 1)])
+def test_bad_files_are_skipped_and_listed(tmp_path, fashion_mnist_root, num_workers, epochs):
+    runner = _runner(tmp_path, max_skipped=100, num_workers=num_workers, epochs=epochs)
     runner.train()  # 16 files, 2 bad: each epoch still yields 2 full batches of 8
     assert _skipped(runner) == ['empty.jpg', 'truncated.jpg']
     with open(f'{runner.log_dir}/{runner.timestamp}.log') as f:

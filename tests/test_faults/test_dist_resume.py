@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from tests._helpers import REPO_ROOT, tiny_run_overrides, write_config
+from tests._helpers import REPO_ROOT, assert_resumed, tiny_run_overrides, write_config
 from tests.test_tools.test_dist_train import _free_port
 
 CONFIGS = {
@@ -50,6 +50,7 @@ def test_buffers_stay_identical_across_ranks_after_a_resume(kind, tmp_path,
         overrides, custom_hooks=hooks + [dict(type='DumpModelBuffersHook')]))
     proc = _dist_train(resumed, '--resume')
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert_resumed(work_dir, 4, 4, 8)  # rank 0's log: the resumed run began at epoch 2
     ranks = [torch.load(work_dir / f'buffers_rank{r}.pth', weights_only=True) for r in (0, 1)]
     assert ranks[0].keys() == ranks[1].keys() and key in ranks[0]
     for name, value in ranks[0].items():  # (BN running statistics are per rank)

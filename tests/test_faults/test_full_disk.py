@@ -13,7 +13,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from tests._helpers import DEMO_CONFIG, tiny_run_overrides
+from tests._helpers import DEMO_CONFIG, assert_resumed, tiny_run_overrides
 
 
 def _runner(work_dir, resume=False):
@@ -73,3 +73,5 @@ def test_a_full_disk_during_a_save_keeps_the_previous_checkpoint(
     resumed = _runner(roomy, resume=True)
     resumed.train()
     assert resumed.iter == 2 and osp.isfile(osp.join(roomy, 'iter_2.pth'))
+    # the failed run logged iterations 1 and 2 (its save failed); the resumed one only 2
+    assert_resumed(roomy, 2, 1, 2)

@@ -14,7 +14,7 @@ import sys
 import pytest
 import torch
 
-from tests._helpers import REPO_ROOT, write_config
+from tests._helpers import REPO_ROOT, assert_resumed, write_config
 
 ITERS_PER_EPOCH, EPOCHS, SAVE_EVERY = 4, 2, 3  # checkpoints at 3, 6 and 8: some mid-epoch
 FMNIST = 'configs/{}'
@@ -112,6 +112,9 @@ def test_killed_at_a_random_iteration_resumes_to_the_same_final_state(
     resumed = _config(tmp_path, 'killed', algorithm)  # the same run, without the kill
     proc = _train(resumed, '--resume')
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # the resumed process went on from the last checkpoint before the kill
+    assert_resumed(tmp_path / 'killed', iteration, iteration // SAVE_EVERY * SAVE_EVERY,
+                   ITERS_PER_EPOCH * EPOCHS)
     _assert_same(_final_state(tmp_path / 'full'), _final_state(tmp_path / 'killed'))
 
 
@@ -130,4 +133,5 @@ def test_killed_while_writing_a_checkpoint_resumes_from_the_previous_one(
     assert [name for name in os.listdir(work_dir) if name.endswith('.tmp')]  # the half file
     proc = _train(_config(tmp_path, 'killed', 'moco-queue'), '--resume')
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert_resumed(work_dir, 2 * SAVE_EVERY, SAVE_EVERY, ITERS_PER_EPOCH * EPOCHS)
     _assert_same(_final_state(tmp_path / 'full'), _final_state(work_dir))

@@ -208,6 +208,7 @@ def test_the_counts_resume_and_a_plain_optim_wrapper_loads_the_state():
     state = wrapper.state_dict()
     assert state['nonfinite_skips'] == dict(total=1, consecutive=1)
     _, resumed = _wrapper('fp32-sgd')
+    assert (resumed.skipped_steps, resumed.consecutive_skips) == (0, 0)  # a fresh start
     resumed.load_state_dict(state)
     assert (resumed.skipped_steps, resumed.consecutive_skips) == (1, 1)
     assert isinstance(resumed, SkipNonFiniteOptimWrapper)

@@ -8,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from tests._helpers import DEMO_CONFIG, REPO_ROOT, tiny_run_overrides, write_config
+from tests._helpers import (DEMO_CONFIG, REPO_ROOT, assert_resumed, tiny_run_overrides,
+                            write_config)
 
 
 def run_tool(*args, check=True) -> subprocess.CompletedProcess:
@@ -43,6 +44,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path, fashion_mnist
     killed['custom_hooks'] = killed['custom_hooks'][:1]
     write_config(str(tmp_path / 'killed.py'), DEMO_CONFIG, killed)
     run_tool('tools/train.py', str(tmp_path / 'killed.py'), '--resume')
+    assert_resumed(tmp_path / 'killed', 4, 4, 8)  # killed after epoch 1, went on from it
 
     ref = load_state(str(tmp_path / 'full' / 'epoch_2.pth'))
     got = load_state(str(tmp_path / 'killed' / 'epoch_2.pth'))

@@ -35,7 +35,13 @@ def weighted_knn_scores(query: Tensor, bank: Tensor, bank_labels: Tensor, num_cl
 
 
 def topk_accuracy(scores: Tensor, labels: Tensor, topk: tuple[int, ...] = (1, 5)) -> dict:
-    """{'top1': %, 'top5': %, ...}: how often the label is among the k highest scores."""
+    """{'top1': %, 'top5': %, ...}: how often the label is among the k highest scores.
+
+    scores: (Q, C) class scores; labels: (Q,) int labels in ``[0, C)``.
+    """
+    if max(topk) > scores.shape[1]:
+        raise ValueError(f'top-{max(topk)} accuracy needs at least {max(topk)} classes, got '
+                         f'{scores.shape[1]}; lower topk (now {tuple(topk)})')
     ranked = scores.topk(max(topk), dim=1).indices
     hits = ranked == labels[:, None]
     return {f'top{k}': hits[:, :k].any(dim=1).float().mean().item() * 100 for k in topk}

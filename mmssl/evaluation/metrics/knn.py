@@ -36,19 +36,25 @@ class KNNAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """data_samples: the model's outputs as dicts (mmengine's Evaluator converts them)."""
-        feats = torch.stack([sample['feat'] for sample in data_samples]).float().cpu()
-        for sample, feat in zip(data_samples, feats):
+        for sample in data_samples:
             if 'knn_bank' not in sample:
                 raise KeyError('KNNAccuracy needs samples from a KNNDataset '
                                "(their metainfo has no 'knn_bank')")
+            if 'feat' not in sample or 'gt_label' not in sample:
+                raise KeyError(f"KNNAccuracy needs each sample's 'feat' (the model's predict "
+                               f"mode sets it) and 'gt_label', got the keys {sorted(sample)}")
+        feats = torch.stack([sample['feat'] for sample in data_samples]).float().cpu()
+        for sample, feat in zip(data_samples, feats):
             self.results.append((feat, int(sample['gt_label']), bool(sample['knn_bank'])))
 
     def compute_metrics(self, results: list) -> dict:
+        in_bank = torch.tensor([r[2] for r in results], dtype=torch.bool)
+        num_bank = int(in_bank.sum())
+        if num_bank == 0 or num_bank == len(results):
+            raise ValueError(f'KNNAccuracy needs both bank and query samples, got {num_bank} '
+                             f'bank and {len(results) - num_bank} query samples')
         feats = torch.stack([r[0] for r in results])
         labels = torch.tensor([r[1] for r in results])
-        in_bank = torch.tensor([r[2] for r in results])
-        if not in_bank.any() or in_bank.all():
-            raise ValueError('KNNAccuracy needs both bank and query samples')
         bank_labels = labels[in_bank]
         num_classes = int(labels.max()) + 1
         scores = weighted_knn_scores(feats[~in_bank], feats[in_bank], bank_labels,

@@ -96,7 +96,9 @@ def test_round_robin_trains_one_task_per_step_and_resumes_its_turn():
     assert turns == [['rotation.loss'], ['relpos.loss'], ['counting.loss'], ['rotation.loss']]
     resumed = build('round_robin')
     resumed.load_state_dict(model.state_dict())
-    assert 'relpos.loss' in resumed(views, samples, mode='loss')
+    # a fresh model would start at rotation; the resumed one goes on with the 5th turn
+    assert [sorted(k for k in resumed(views, samples, mode='loss') if k.endswith('.loss'))
+            for _ in range(2)] == [['relpos.loss'], ['counting.loss']]
 
 
 def test_errors():
