@@ -144,3 +144,19 @@ def test_model_hooks_and_dataset_build(path, tmp_path, fashion_mnist_root):
     num_global = getattr(model, 'num_crops', (len(views), 0))[0]
     assert len(set(sizes[:num_global])) == 1 and len(set(sizes[num_global:])) <= 1
     assert all(local < sizes[0] for local in sizes[num_global:])
+
+
+def test_the_shared_trunk_baseline_differs_from_the_lasso_config_only_by_the_lasso():
+    """Doersch & Zisserman compare the lasso with a plain shared trunk: same tasks, views,
+    heads and schedule, every head on the last block, no L1 penalty."""
+    folder = osp.join(REPO_ROOT, 'configs', 'multitasklasso')
+    lasso = Config.fromfile(osp.join(folder, 'multitasklasso_resnet50_8xb32-steplr-70e_in1k.py'))
+    plain = Config.fromfile(osp.join(
+        folder, 'multitasklasso_resnet50-sharedtrunk_8xb32-steplr-70e_in1k.py'))
+    assert plain.train_pipeline == lasso.train_pipeline
+    assert plain.model.head == lasso.model.head and plain.param_scheduler == lasso.param_scheduler
+    assert plain.model.backbone.out_indices == (3, ) and plain.model.l1_weight == 0.0
+    init_default_scope('mmssl')
+    model = MODELS.build(plain.model)
+    assert 'neck.alpha' not in dict(model.named_parameters())
+    assert model.neck.alpha.tolist() == [[1.0]] * len(plain.model.head)

@@ -1,15 +1,18 @@
 # Learning to count (Noroozi, Pirsiavash & Favaro, ICCV 2017) on ImageNet with ResNet-50.
-# From the paper: x a 228 x 228 crop of the resized image, its four 114-px quarter tiles
+# The paper's: x a 228 x 228 crop of the resized image, its four 114-px quarter tiles
 # T_j(x) and its 2x downsampled copy D(x) (filter drawn among bilinear, bicubic, area,
-# nearest and Lanczos; random grayscale), one network phi ending in a ReLU "count" vector
-# of 1000 dimensions, and the loss
+# nearest and Lanczos; random grayscale), one network phi whose "count" vector of 1000
+# dimensions is the output of a ReLU (no normalisation before it), and the loss
 #   |phi(D x) - sum_j phi(T_j x)|^2 + max(0, M - |phi(D y) - sum_j phi(T_j x)|^2), M = 10,
-# y another image of the batch (here the next one).
-# Mapped to ResNet-50 (not the paper's AlexNet): pooled 2048-d features, fc 4096 + BN + ReLU
-# (as AlexNet's fc6/fc7), fc 1000 + ReLU; grayscale p=0.5 (per image, the five views alike);
-# the ResNet-50 step schedule of the other pretext tasks, lr 0.05 for 256 images (ours);
-# a BN (no affine) before the counts' ReLU, which keeps SGD away from the trivial phi = 0
-# (see the Fashion-MNIST config; untested at this scale).
+# y another image of the batch (here the previous one).
+# Ours: ResNet-50 instead of the paper's AlexNet, so pooled 2048-d features, fc 4096 + BN +
+# ReLU (as AlexNet's fc6/fc7), fc 1000 + ReLU; grayscale p=0.5 (per image, the five views
+# alike); the ResNet-50 step schedule of the other pretext tasks, lr 0.05 for 256 images.
+# The BN variant (a BN without affine before the counts' ReLU, which the Fashion-MNIST
+# config needs to keep SGD away from the trivial phi = 0) is one switch away:
+#   --cfg-options model.head.with_last_bn=True
+# How sparse the counts are (the paper observes few non-zero outputs):
+#   python tools/analysis/counting_sparsity.py CONFIG CHECKPOINT
 _base_ = [
     '../_base_/datasets/imagenet_pretext.py',
     '../_base_/schedules/sgd_steplr_70e.py',
@@ -31,7 +34,7 @@ model = dict(
     type='Counting',
     backbone=dict(type='ResNet', depth=50, out_indices=(3,), norm_cfg=dict(type='SyncBN')),
     head=dict(type='CountingHead', in_channels=2048, count_channels=1000,
-              hid_channels=[4096], with_bn=True, with_last_bn=True, margin=10.0))
+              hid_channels=[4096], with_bn=True, with_last_bn=False, margin=10.0))
 
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 auto_scale_lr = dict(base_batch_size=256)

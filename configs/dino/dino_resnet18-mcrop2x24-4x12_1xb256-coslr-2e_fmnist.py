@@ -46,7 +46,10 @@ model = dict(
     head=dict(type='DINOHead', out_channels=4096, student_temperature=0.1,
               center_momentum=0.9))
 
-optim_wrapper = dict(optimizer=dict(lr=0.06, weight_decay=1e-4))
+# No weight decay on biases and norms, as the official DINO code for every optimizer.
+optim_wrapper = dict(optimizer=dict(lr=0.06, weight_decay=1e-4),
+                     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0,
+                                        flat_decay_mult=0.0))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=0, end=2,
                         convert_to_iter_based=True)]
 train_cfg = dict(max_epochs=2)

@@ -31,8 +31,7 @@ train_pipeline = [
                   dict(type='RandomFlip', prob=0.5), dict(type='FourRotations')],
         relpos=[dict(type='ResizeEdge', scale=400, edge='short'),
                 dict(type='RandomCrop', crop_size=400),
-                dict(type='RandomGrayscale', prob=0.66, keep_channels=True,
-                     channel_weights=(0.114, 0.587, 0.2989)),
+                dict(type='Lightness'),  # harmonised with colorization's input
                 dict(type='RelativeLocPatches', patch=96, gap=48, jitter=7)],
         counting=[dict(type='ResizeEdge', scale=224, edge='short'),
                   dict(type='RandomCrop', crop_size=192),

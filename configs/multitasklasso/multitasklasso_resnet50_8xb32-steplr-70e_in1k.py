@@ -4,7 +4,11 @@
 # on alpha, so that each task picks a sparse set of layers; the tasks relative position
 # (the paper's 96-px patches, 48-px gaps, 7-px jitter), colorization (L in, quantised ab
 # out, here a 24 x 24 target of a 96-px crop) and exemplar (two 96-px random crops with
-# colour jitter, the triplet ranking loss over the batch).
+# colour jitter, the triplet ranking loss over the batch); the paper's input harmonisation:
+# relative position's patches are prepared as colorization's input (the Lab lightness,
+# repeated over 3 channels; the `Lightness` transform) instead of by colour dropping.
+# The baseline the paper compares the lasso with, a plain shared trunk (every head on the
+# last block, no lasso): multitasklasso_resnet50-sharedtrunk_8xb32-steplr-70e_in1k.py.
 # Not the paper's setting: ResNet-50 instead of ResNet-101; no motion segmentation (it
 # needs videos: multitasklasso_resnet50_8xb32-steplr-70e_in1k-videos.py adds it); rotation
 # and counting added. The 4 stage
@@ -28,8 +32,7 @@ train_pipeline = [
                   dict(type='RandomFlip', prob=0.5), dict(type='FourRotations')],
         relpos=[dict(type='ResizeEdge', scale=400, edge='short'),
                 dict(type='RandomCrop', crop_size=400),
-                dict(type='RandomGrayscale', prob=0.66, keep_channels=True,
-                     channel_weights=(0.114, 0.587, 0.2989)),
+                dict(type='Lightness'),  # harmonised with colorization's input
                 dict(type='RelativeLocPatches', patch=96, gap=48, jitter=7)],
         counting=[dict(type='ResizeEdge', scale=224, edge='short'),
                   dict(type='RandomCrop', crop_size=192),

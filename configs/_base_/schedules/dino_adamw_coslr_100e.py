@@ -1,6 +1,8 @@
 # DINO ViT-S/16, 100 epochs: AdamW, lr 0.0005 x batch / 256 (0.001 at 512) after a linear
 # 10-epoch warm-up, cosine down to 1e-6; weight decay 0.04 -> 0.4 on a cosine (biases and
-# norms none); gradients clipped at norm 3.
+# norms none); gradients clipped at norm 3. Not the official code's clipping: it scales
+# each parameter's gradient to norm <= 3 on its own; mmengine's clip_grad here clips the
+# global norm of all gradients together (documented in docs/parity.md).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=0.001, betas=(0.9, 0.999), weight_decay=0.04),

@@ -295,6 +295,32 @@ def lab_from_bgr(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
 
 
+def lightness_image(lab: np.ndarray) -> np.ndarray:
+    """H x W x 3 Lab (from :func:`lab_from_bgr`) -> H x W x 3 uint8: L scaled to 0..255,
+    the same value in every channel (colorization's input)."""
+    light = np.clip(np.rint(lab[..., 0] * 2.55), 0, 255).astype(np.uint8)
+    return np.repeat(light[..., None], 3, axis=2)
+
+
+@TRANSFORMS.register_module()
+class Lightness(BaseTransform):
+    """``img`` (BGR) -> its Lab lightness, scaled to 0..255 and repeated over 3 channels:
+    exactly the input :class:`ColorizationViews` gives colorization.
+
+    The input harmonisation of multi-task self-supervision (Doersch & Zisserman 2017):
+    relative position's patches are prepared as colorization's input (Lab, ab dropped)
+    instead of by colour dropping, so both tasks train the trunk on the same kind of image.
+    Put it before the task's patch or view transform.
+    """
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(f'Lightness needs a 3-channel image, got {img.shape}')
+        results['img'] = lightness_image(lab_from_bgr(img))
+        return results
+
+
 def quantize_ab(ab: np.ndarray, grid: int = 10, ab_range: float = 110.0) -> np.ndarray:
     """(..., 2) ab values -> (...) int64 bin indices on a uniform ``grid``-spaced ab grid.
 
@@ -330,8 +356,7 @@ class ColorizationViews(BaseTransform):
         if img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(f'ColorizationViews needs a 3-channel image, got {img.shape}')
         lab = lab_from_bgr(img)
-        light = np.clip(np.rint(lab[..., 0] * 2.55), 0, 255).astype(np.uint8)
-        results['img'] = [np.repeat(light[..., None], 3, axis=2)]
+        results['img'] = [lightness_image(lab)]
         ab = cv2.resize(lab[..., 1:], (self.target_size, self.target_size),
                         interpolation=cv2.INTER_AREA)
         results['ab_label'] = quantize_ab(ab, self.grid, self.ab_range)

@@ -59,8 +59,8 @@ def dense_labels(data_samples: Optional[list[DataSample]], key: str, owner: str)
 
 def counting_terms(counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """(5, N, K) counts of [D∘x, T_1∘x, ..., T_4∘x] -> the three inputs of
-    :func:`counting_loss`: φ(D∘x) (N, K), φ(T_j∘x) (N, 4, K) and φ(D∘y) (N, K), y the next
-    image of the batch (the batch rolled by one)."""
+    :func:`counting_loss`: φ(D∘x) (N, K), φ(T_j∘x) (N, 4, K) and φ(D∘y) (N, K), y the
+    previous image of the batch (image i - 1; the first image's is the last one)."""
     down = counts[0]
     return down, counts[1:].transpose(0, 1), down.roll(1, dims=0)
 
@@ -170,9 +170,9 @@ class Counting(_StackedViews):
     """Learning to count (Noroozi, Pirsiavash & Favaro 2017).
 
     φ = backbone (+ neck) + the head's ReLU count layer. Views from ``CountingViews``:
-    [D∘x, T_1∘x, ..., T_4∘x]; the contrastive image y of each x is the next image of the
-    batch (the batch rolled by one), so a batch needs at least 2 images. The loss is the
-    head's :func:`counting_loss` (margin M).
+    [D∘x, T_1∘x, ..., T_4∘x]; the contrastive image y of each x is the previous image
+    of the batch (the batch rolled by one), so a batch needs at least 2 images. The loss
+    is the head's :func:`counting_loss` (margin M).
     """
 
     num_views = 5

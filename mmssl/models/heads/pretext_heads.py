@@ -113,10 +113,12 @@ class DenseClsHead(nn.Module):
     """Per-pixel classification from a feature map (colorization, motion segmentation).
 
     A 3 x 3 conv + BN + ReLU (``hid_channels``), a 1 x 1 conv to ``num_classes`` logits,
-    and bilinear upsampling to the target's size; the loss is the (optionally
-    class-weighted) cross-entropy averaged over the target pixels that are not
-    ``ignore_index`` (0 when a batch has none, so a batch without targets trains nothing
-    and does not give NaN).
+    and bilinear upsampling to the target's size; the loss is the cross-entropy of each
+    target pixel that is not ``ignore_index``, times its class's weight if
+    ``class_weights`` are set, summed and divided by the number of such pixels (Zhang et
+    al.'s eq. 2 per pixel, as their code normalises it; not PyTorch's weighted mean, which
+    divides by the sum of the weights and so undoes the rebalancing across batches). 0 when a
+    batch has no target pixel, so such a batch trains nothing and does not give NaN.
 
     Args:
         in_channels: channels of the backbone's feature map.
@@ -157,11 +159,7 @@ class DenseClsHead(nn.Module):
         valid = labels != self.ignore_index
         per_pixel = F.cross_entropy(logits, labels, weight=self.class_weights,
                                     ignore_index=self.ignore_index, reduction='none')
-        if self.class_weights is None:
-            total = valid.sum()
-        else:
-            total = (self.class_weights[labels.where(valid, 0)] * valid).sum()
-        loss = per_pixel.sum() / total.clamp_min(torch.finfo(per_pixel.dtype).tiny)
+        loss = per_pixel.sum() / valid.sum().clamp_min(1)
         with torch.no_grad():
             hits = ((logits.argmax(dim=1) == labels) & valid).sum()
             accuracy = hits / valid.sum().clamp_min(1) * 100

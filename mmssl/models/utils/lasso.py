@@ -25,16 +25,24 @@ class LassoCombination(nn.Module):
         out_size: the spatial size of the common shape (1: pooled vectors).
         alpha_init: the initial value of every α (the paper's sparse selection starts
             from an even mixture; 1 / L by default).
+        learn_alpha: α is trained (the lasso); ``False`` keeps it fixed at ``alpha_init``
+            (a buffer): with one block output and ``alpha_init=1`` every task reads that
+            block, the paper's plain shared-trunk baseline.
     """
 
     def __init__(self, in_channels: Sequence[int], out_channels: int, num_tasks: int,
-                 out_size: int = 1, alpha_init: Optional[float] = None) -> None:
+                 out_size: int = 1, alpha_init: Optional[float] = None,
+                 learn_alpha: bool = True) -> None:
         super().__init__()
         self.projections = nn.ModuleList(
             nn.Conv2d(c, out_channels, kernel_size=1) for c in in_channels)
         self.out_size = out_size
         init = 1.0 / len(in_channels) if alpha_init is None else alpha_init
-        self.alpha = nn.Parameter(torch.full((num_tasks, len(in_channels)), float(init)))
+        alpha = torch.full((num_tasks, len(in_channels)), float(init))
+        if learn_alpha:
+            self.alpha = nn.Parameter(alpha)
+        else:
+            self.register_buffer('alpha', alpha)
 
     def project(self, feats: Sequence[Tensor]) -> Tensor:
         """(L, N, C, s, s): every block output projected to the common shape."""

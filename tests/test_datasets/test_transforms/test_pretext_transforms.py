@@ -260,3 +260,29 @@ def test_colorization_views_lightness_in_quantised_ab_out():
     assert (label[:, :2] == quantize_ab(lab[0, 0, 1:])).all()
     assert (label[:, 2:] == quantize_ab(lab[0, 7, 1:])).all()
     assert quantize_ab(lab[0, 0, 1:]) != quantize_ab(lab[0, 7, 1:])
+
+
+def test_lightness_is_colorizations_input_and_harmonises_the_multitask_config():
+    """Doersch & Zisserman's input harmonisation: relative position's patches are made from
+    the lightness image colorization reads, not by colour dropping."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmssl.datasets.transforms import ColorizationViews
+    from tests._helpers import REPO_ROOT
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (16, 16, 3), np.uint8)
+    light = TRANSFORMS.build(dict(type='Lightness'))(dict(img=img.copy()))['img']
+    colorization_input = ColorizationViews(target_size=4)(dict(img=img.copy()))['img'][0]
+    np.testing.assert_array_equal(light, colorization_input)
+    with pytest.raises(ValueError, match='3-channel'):
+        TRANSFORMS.build(dict(type='Lightness'))(dict(img=img[..., 0]))
+
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/multitasklasso/'
+                                   'multitasklasso_resnet50_8xb32-steplr-70e_in1k.py'))
+    tasks = next(t for t in cfg.train_pipeline if t['type'] == 'MultiTaskViews')['tasks']
+    relpos = TRANSFORMS.build(dict(type='MultiTaskViews', tasks=dict(relpos=tasks['relpos'])))
+    big = rng.integers(0, 255, (420, 440, 3), np.uint8)
+    for view in relpos(dict(img=big))['img']:  # every patch grey: 3 equal channels
+        assert (view == view[..., :1]).all()

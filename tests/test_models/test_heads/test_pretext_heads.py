@@ -68,8 +68,12 @@ def test_colorization_head_upsamples_and_weights_the_bins():
     weighted = MODELS.build(dict(type='ColorizationHead', in_channels=4, num_bins=6,
                                  hid_channels=8, class_weights=weights))
     weighted.load_state_dict(head.state_dict())
-    expected = F.cross_entropy(logits, labels, weight=torch.tensor(weights))
+    # Zhang et al.: sum of w[q] * CE over the pixels, divided by the pixel count
+    expected = F.cross_entropy(logits, labels, weight=torch.tensor(weights),
+                               reduction='sum') / labels.numel()
     assert weighted.loss(feat, labels)['loss'].item() == pytest.approx(expected.item())
+    weighted_mean = F.cross_entropy(logits, labels, weight=torch.tensor(weights))
+    assert expected.item() != pytest.approx(weighted_mean.item())  # not PyTorch's mean
     with pytest.raises(ValueError, match='class_weights has 2 values for 6 classes'):
         MODELS.build(dict(type='ColorizationHead', in_channels=4, num_bins=6,
                           class_weights=[1.0, 2.0]))
@@ -100,6 +104,6 @@ def test_dense_head_ignores_unlabelled_pixels():
                                  hid_channels=8, ignore_index=255, class_weights=weights))
     weighted.load_state_dict(head.state_dict())
     expected = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], labels[valid],
-                               weight=torch.tensor(weights))
+                               weight=torch.tensor(weights), reduction='sum') / valid.sum()
     assert weighted.loss(feat, labels)['loss'].item() == pytest.approx(expected.item(),
                                                                        rel=1e-5)

@@ -57,3 +57,19 @@ def test_a_large_l1_weight_shrinks_alpha_toward_zero(l1_weight):
         assert size < 0.2
     else:
         assert size > 0.5
+
+
+def test_fixed_alpha_is_a_saved_buffer_that_training_leaves_alone():
+    """learn_alpha=False, one block, alpha 1: the plain shared trunk (the paper's baseline)."""
+    lasso = LassoCombination([8], out_channels=5, num_tasks=2, alpha_init=1.0,
+                             learn_alpha=False)
+    assert 'alpha' not in dict(lasso.named_parameters()) and 'alpha' in lasso.state_dict()
+    block = feats()[2]
+    optimizer = torch.optim.SGD(lasso.parameters(), lr=0.1)
+    for task in range(2):
+        out = lasso([block], task)
+        expected = F.adaptive_avg_pool2d(lasso.projections[0](block), 1).flatten(1)
+        assert torch.allclose(out, expected, atol=1e-6)
+        (out.pow(2).sum() + lasso.penalty()).backward()
+        optimizer.step()
+    assert torch.equal(lasso.alpha, torch.ones(2, 1))
