@@ -64,6 +64,8 @@ pip_install "$MMCV_WHEEL"
 # 4. The rest of the stack, mmssl (editable) and the test tools.
 say "installing mmpretrain, mmdet, mmssl (pip install -e .) and test tools"
 pip_install -r "$ROOT/requirements.txt" -e "$ROOT"
+say "installing test-only references without their dependencies (requirements/tests-nodeps.txt)"
+pip_install --no-deps -r "$ROOT/requirements/tests-nodeps.txt"
 "$PY" - <<'PYEOF'
 import mmcv, mmdet, mmengine, mmpretrain, numpy, torch
 from mmcv.ops import nms, roi_align  # noqa: F401  (the compiled ops)

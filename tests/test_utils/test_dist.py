@@ -1,7 +1,6 @@
 """Two gloo processes on the CPU against one process holding the whole batch."""
 import pytest
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -30,25 +29,17 @@ def _simclr_loss(model, x_a, x_b, head):
     return head.loss(z_a, z_b)
 
 
-class _NaiveGather(torch.autograd.Function):
-    """all_gather whose backward keeps only the local slice: drops other ranks' terms."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-        dist.all_gather(out, x)
-        ctx.rank, ctx.n = dist.get_rank(), x.shape[0]
-        return torch.cat(out)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
+def _reference_gather(x: torch.Tensor) -> torch.Tensor:
+    """mmpretrain's SimCLR gather: its backward keeps only this rank's slice of the
+    gradient, dropping the other ranks' terms (mmssl's intended difference)."""
+    from mmpretrain.models.selfsup.simclr import GatherLayer
+    return torch.cat(GatherLayer.apply(x))
 
 
-def _ddp_grads(rank, world_size, naive):
+def _ddp_grads(rank, world_size, mmpretrain_gather):
     import mmssl.models.heads.contrastive_heads as heads
-    if naive:
-        heads.gather_with_grad = _NaiveGather.apply
+    if mmpretrain_gather:
+        heads.gather_with_grad = _reference_gather
     x_a, x_b = _global_batch()
     n = GLOBAL_BATCH // world_size
     local = slice(rank * n, (rank + 1) * n)
@@ -67,9 +58,11 @@ def test_gather_with_grad_matches_one_process_with_the_global_batch():
         for got, want in zip(rank_grads, expected):
             torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
 
-    # The check can fail: a gather whose backward drops the other ranks' terms is off.
-    naive = run_distributed(_ddp_grads, 2, True)[0]
-    assert any(not torch.allclose(g, w, rtol=1e-3, atol=1e-5) for g, w in zip(naive, expected))
+    # mmpretrain's gather, whose backward drops the other ranks' terms, is off: the
+    # difference is the intended one, and the check can fail.
+    reference = run_distributed(_ddp_grads, 2, True)[0]
+    assert any(not torch.allclose(g, w, rtol=1e-3, atol=1e-5)
+               for g, w in zip(reference, expected))
 
 
 def _moco_queue_and_shuffle(rank, world_size):
