@@ -2,11 +2,14 @@
 its BN groups run one chunk at a time (the former loop) or in one pass (split BN layers).
 
     OMP_NUM_THREADS=1 python tools/benchmark/shuffle_bn.py --batch 256 --size 32 --splits 8
+        [--channels-last] [--backward]
 
 Prints the median seconds of each variant over ``--repeats`` rounds after one warm-up (the
 variants take turns within a round, so a busy host slows them alike), plain BN over the
 whole batch (no Shuffling BN) as a reference, and the chunk loop / one pass ratio. The
-query forward keeps its autograd graph (as in training), the key's does not.
+query forward keeps its autograd graph (as in training), the key's does not; with
+``--backward`` the step also back-propagates through the query (a training step's
+encoder work, less the optimizer).
 """
 import argparse
 import statistics
@@ -30,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--channels-last', action='store_true',
                         help='channels-last weights and views (model.channels_last)')
+    parser.add_argument('--backward', action='store_true',
+                        help='also back-propagate through the query (a training step)')
     return parser.parse_args(argv)
 
 
@@ -92,13 +97,22 @@ def main(argv=None) -> dict:
         memory_format=memory_format) for _ in range(2)]
     split_model = build_mocov2(args.splits, args.device, args.channels_last)
     plain_model = build_mocov2(1, args.device, args.channels_last)
+
+    def run(variant: Callable[..., torch.Tensor], model) -> Callable[[], None]:
+        def step() -> None:
+            out = variant(model, *views)
+            if args.backward:
+                out.backward()
+        return step
+
     seconds = median_seconds({
-        'plain BN (no Shuffling BN)': lambda: one_pass(plain_model, *views),
-        f'chunk loop, {args.splits} groups': lambda: chunk_loop(split_model, *views),
-        f'one pass, {args.splits} groups': lambda: one_pass(split_model, *views),
+        'plain BN (no Shuffling BN)': run(one_pass, plain_model),
+        f'chunk loop, {args.splits} groups': run(chunk_loop, split_model),
+        f'one pass, {args.splits} groups': run(one_pass, split_model),
     }, args.repeats, args.device)
     layout = 'channels-last' if args.channels_last else 'NCHW'
-    print(f'query + key forward of MoCo v2 / ResNet-18, batch {args.batch}x3x{args.size}x'
+    what = 'query + key forward and query backward' if args.backward else 'query + key forward'
+    print(f'{what} of MoCo v2 / ResNet-18, batch {args.batch}x3x{args.size}x'
           f'{args.size} {layout}, {args.device}, {args.threads} thread(s), median of '
           f'{args.repeats}:')
     for name, value in seconds.items():
