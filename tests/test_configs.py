@@ -154,9 +154,9 @@ def test_the_shared_trunk_baseline_differs_from_the_lasso_config_only_by_the_las
     plain = Config.fromfile(osp.join(
         folder, 'multitasklasso_resnet50-sharedtrunk_8xb32-steplr-70e_in1k.py'))
     assert plain.train_pipeline == lasso.train_pipeline
-    assert plain.model.head == lasso.model.head and plain.param_scheduler == lasso.param_scheduler
+    assert plain.model.tasks == lasso.model.tasks and plain.param_scheduler == lasso.param_scheduler
     assert plain.model.backbone.out_indices == (3, ) and plain.model.l1_weight == 0.0
     init_default_scope('mmssl')
     model = MODELS.build(plain.model)
     assert 'neck.alpha' not in dict(model.named_parameters())
-    assert model.neck.alpha.tolist() == [[1.0]] * len(plain.model.head)
+    assert model.neck.alpha.tolist() == [[1.0]] * len(plain.model.tasks)

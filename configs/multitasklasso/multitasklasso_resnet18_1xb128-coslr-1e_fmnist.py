@@ -42,16 +42,16 @@ model = dict(
                   zero_init_residual=False),
     neck=dict(type='LassoCombination', in_channels=[16, 32, 64, 128], out_channels=128,
               num_tasks=4),
-    head=dict(
-        rotation=dict(num_views=4,
+    tasks=dict(
+        rotation=dict(type='ClassificationTask', num_views=4,
                       head=dict(type='PretextClsHead', in_channels=128, num_classes=4)),
-        relpos=dict(num_views=2, views_per_group=2,
+        relpos=dict(type='ClassificationTask', num_views=2, views_per_group=2,
                     head=dict(type='PretextClsHead', in_channels=128, num_classes=8,
                               num_parts=2, hid_channels=[256])),
-        counting=dict(num_views=5, kind='counting', loss_weight=0.02,
+        counting=dict(type='CountingTask', num_views=5, loss_weight=0.02,
                       head=dict(type='CountingHead', in_channels=128, count_channels=64,
                                 hid_channels=[256], with_bn=True, with_last_bn=True)),
-        exemplar=dict(num_views=2, kind='exemplar',
+        exemplar=dict(type='ExemplarTask', num_views=2,
                       head=dict(type='TripletRankingHead', margin=0.5))),
     l1_weight=0.01,
     schedule='mixed')

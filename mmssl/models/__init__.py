@@ -1,4 +1,4 @@
-"""Algorithms, heads, losses, memories and the data preprocessor of mmssl.
+"""Algorithms, heads, pretext tasks, losses, memories and the data preprocessor of mmssl.
 
 Necks (``LinearNeck``, ``MoCoV2Neck``, ``NonLinearNeck``) and backbones (``ResNet``,
 ``VisionTransformer``) come from mmpretrain through the registry; mmssl adds the
@@ -12,4 +12,5 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .memories import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .tasks import *  # noqa: F401,F403
 from .tokenizers import *  # noqa: F401,F403

@@ -137,16 +137,16 @@ def test_multitask_lasso_matches_the_papers_four_tasks(schedule):
         type='MultiTaskLasso', backbone=dict(tiny_resnet(), out_indices=(0, 1, 2, 3)),
         neck=dict(type='LassoCombination', in_channels=list(STAGES), out_channels=WIDTH,
                   num_tasks=len(TASKS), out_size=MAP),
-        head=dict(
-            relpos=dict(num_views=2, views_per_group=2, head=dict(
+        tasks=dict(
+            relpos=dict(type='ClassificationTask', num_views=2, views_per_group=2, head=dict(
                 type='PretextClsHead', in_channels=WIDTH, num_classes=8, num_parts=2,
                 hid_channels=[HIDDEN], with_bn=True)),
-            exemplar=dict(num_views=2, kind='exemplar',
+            exemplar=dict(type='ExemplarTask', num_views=2,
                           head=dict(type='TripletRankingHead', margin=MARGIN)),
-            colorization=dict(num_views=1, kind='colorization', loss_weight=COLOR_WEIGHT,
+            colorization=dict(type='ColorizationTask', num_views=1, loss_weight=COLOR_WEIGHT,
                               head=dict(type='ColorizationHead', in_channels=WIDTH,
                                         num_bins=BINS, hid_channels=HIDDEN)),
-            motion=dict(num_views=1, kind='motion_segmentation', head=dict(
+            motion=dict(type='MotionSegmentationTask', num_views=1, head=dict(
                 type='DenseClsHead', in_channels=WIDTH, num_classes=2,
                 hid_channels=HIDDEN, ignore_index=UNKNOWN))),
         l1_weight=L1_WEIGHT, schedule=schedule))

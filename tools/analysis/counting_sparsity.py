@@ -88,7 +88,7 @@ def count_vectors(model: torch.nn.Module, loader, images: int) -> dict[str, torc
         views = model.data_preprocessor(batch, training=False)['inputs']
         views = model.split_views(views, model.num_views)
         feats = model.view_features(views)  # (5, N, C)
-        counts = model.head(feats.flatten(0, 1)).reshape(len(views), feats.shape[1], -1)
+        counts = model.task.counts(feats)  # (5, N, K)
         parts['downsampled'].append(counts[0].cpu())
         parts['tiles'].append(counts[1:].flatten(0, 1).cpu())
         seen += feats.shape[1]

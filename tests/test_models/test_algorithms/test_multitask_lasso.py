@@ -9,12 +9,12 @@ from mmssl.registry import MODELS
 
 
 THREE_TASKS = dict(
-    rotation=dict(num_views=4, head=dict(type='PretextClsHead', in_channels=32,
-                                         num_classes=4)),
-    relpos=dict(num_views=2, views_per_group=2,
+    rotation=dict(type='ClassificationTask', num_views=4,
+                  head=dict(type='PretextClsHead', in_channels=32, num_classes=4)),
+    relpos=dict(type='ClassificationTask', num_views=2, views_per_group=2,
                 head=dict(type='PretextClsHead', in_channels=32, num_classes=8,
                           num_parts=2, hid_channels=[16])),
-    counting=dict(num_views=5, kind='counting',
+    counting=dict(type='CountingTask', num_views=5,
                   head=dict(type='CountingHead', in_channels=32, count_channels=8,
                             with_last_bn=True)))
 
@@ -27,7 +27,7 @@ def build(schedule='mixed', l1_weight=0.01, tasks=THREE_TASKS, out_size=1):
                       out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
         neck=dict(type='LassoCombination', in_channels=[8, 16, 32, 64], out_channels=32,
                   num_tasks=len(tasks), out_size=out_size),
-        head=tasks, l1_weight=l1_weight, schedule=schedule,
+        tasks=tasks, l1_weight=l1_weight, schedule=schedule,
         data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
     model.init_weights()
     return model
@@ -68,7 +68,7 @@ def test_loss_weight_scales_a_tasks_losses_only():
     views, samples = batch()
     plain = build().loss(views, samples)
     model = build()
-    model.task_cfgs['counting']['loss_weight'] = 0.5
+    model.tasks['counting'].loss_weight = 0.5
     weighted = model.loss(views, samples)
     assert weighted['counting.loss'].item() == pytest.approx(0.5 * plain['counting.loss'].item())
     assert weighted['rotation.loss'].item() == pytest.approx(plain['rotation.loss'].item())
@@ -115,7 +115,7 @@ def test_errors():
 def test_exemplar_task_is_the_ranking_loss_on_the_combined_features():
     model = build(tasks=dict(
         rotation=THREE_TASKS['rotation'],
-        exemplar=dict(num_views=2, kind='exemplar',
+        exemplar=dict(type='ExemplarTask', num_views=2,
                       head=dict(type='TripletRankingHead', margin=0.5))))
     views, samples = batch()
     views = views[:6]
@@ -129,10 +129,6 @@ def test_exemplar_task_is_the_ranking_loss_on_the_combined_features():
     assert losses['exemplar.loss'].item() == pytest.approx(expected, rel=1e-4)
     losses['exemplar.loss'].backward()
     assert model.neck.alpha.grad[1].abs().min() > 0 and model.neck.alpha.grad[0].abs().max() == 0
-    with pytest.raises(ValueError, match="kind must be one of"):
-        MODELS.build(dict(type='MultiTaskLasso', backbone=model.backbone, neck=model.neck,
-                          head=dict(a=dict(num_views=1, kind='motion', head=None),
-                                    b=dict(num_views=1, head=None))))
 
 
 def test_colorization_task_reads_the_combined_map_the_others_its_mean():
@@ -140,7 +136,7 @@ def test_colorization_task_reads_the_combined_map_the_others_its_mean():
     from mmengine.dataset import default_collate
     model = build(out_size=4, tasks=dict(
         rotation=THREE_TASKS['rotation'],
-        colorization=dict(num_views=1, kind='colorization',
+        colorization=dict(type='ColorizationTask', num_views=1,
                           head=dict(type='ColorizationHead', in_channels=32,
                                     num_bins=484, hid_channels=16))))
     # real views and labels from the pipeline: MultiTaskViews keeps colorization's ab_label
@@ -177,7 +173,7 @@ def test_motion_segmentation_task_on_frames_and_still_images(tmp_path):
     from mmengine.dataset import default_collate
     model = build(out_size=4, tasks=dict(
         rotation=THREE_TASKS['rotation'],
-        motion=dict(num_views=1, kind='motion_segmentation',
+        motion=dict(type='MotionSegmentationTask', num_views=1,
                     head=dict(type='DenseClsHead', in_channels=32, num_classes=2,
                               hid_channels=16, ignore_index=255))))
     rng = np.random.default_rng(0)
