@@ -100,7 +100,7 @@ def _stand_in_data(dataset_cfg, root):
 
 def _patch_graph(root):
     """A tiny transitive-invariance graph: two components of two random 64-px crops."""
-    from mmssl.datasets.transitive_graph import PatchGraph
+    from mmssl.mining.graph import PatchGraph
     rng = np.random.default_rng(0)
     graph = PatchGraph()
     graph.add([dict(source='', frame=-1, box=[0, 0, 64, 64], track=-1)] * 4,

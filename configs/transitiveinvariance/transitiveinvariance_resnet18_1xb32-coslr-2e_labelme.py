@@ -10,9 +10,9 @@
 #   python tools/dataset_converters/mine_transitive_graph.py \
 #       --videos data/labelme_videos/videos --clusters 4 --neighbours 10 --patch-size 32 \
 #       --min-motion 5 --out data/transitive_demo/graph.json
-# (OpenCV 4.12: 224 patches; 112 intra, 165 inter and 330 transitive pairs: 607 samples.)
+# (OpenCV 4.12: 224 patches; 112 intra, 225 inter and 450 transitive pairs: 787 samples.)
 # Triplets of 32-px patches through the MoCo v2 demo's ResNet-18 (CIFAR stem, width 16),
-# fc 512 + BN + ReLU, fc 128, margin 0.5; SGD lr 0.05, cosine, 2 epochs (18 steps each).
+# fc 512 + BN + ReLU, fc 128, margin 0.5; SGD lr 0.05, cosine, 2 epochs (24 steps each).
 _base_ = [
     '../_base_/schedules/sgd_coslr_200e.py',
     '../_base_/default_runtime.py',

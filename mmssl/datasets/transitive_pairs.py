@@ -6,8 +6,8 @@ import numpy as np
 from mmcv.transforms import Compose
 from mmengine.dataset import BaseDataset
 
+from mmssl.mining.graph import PAIR_KINDS, PatchGraph
 from mmssl.registry import DATASETS
-from .transitive_graph import PAIR_KINDS, PatchGraph
 
 
 @DATASETS.register_module()

@@ -1,15 +1,11 @@
-"""Checkpoint files in and out of mmssl: load them safely, keep the backbone, import the
-official MoCo / MoCo v3 / DINO / MAE releases.
+"""The key layouts of other frameworks' released checkpoints, and their conversion to
+mmssl's *backbone layout*: ``backbone.`` + mmpretrain's parameter names.
 
-Every file is read with ``torch.load(weights_only=True)``: tensors and plain containers,
-never code (the logging state that mmengine's runner and the official training scripts
-save beside the weights is read as inert placeholders). The output of
-:func:`extract_backbone` and :func:`import_checkpoint` is the *backbone layout*:
-``backbone.`` + mmpretrain's parameter names, which
+A state dict in the backbone layout loads without missing or unexpected keys
 
-- ``init_cfg=dict(type='Pretrained', checkpoint=FILE, prefix='backbone.')`` on an
-  mmpretrain or mmdet backbone loads without missing or unexpected keys, and
-- ``load_checkpoint(model, FILE)`` loads into an mmpretrain ``ImageClassifier`` or an
+- with ``init_cfg=dict(type='Pretrained', checkpoint=FILE, prefix='backbone.')`` on an
+  mmpretrain or mmdet backbone, and
+- with ``load_checkpoint(model, FILE)`` into an mmpretrain ``ImageClassifier`` or an
   mmdet detector (both keep their backbone as ``model.backbone``).
 
 Names. mmpretrain's ``ResNet`` uses torchvision's names (``conv1``, ``bn1``,
@@ -18,21 +14,11 @@ Names. mmpretrain's ``ResNet`` uses torchvision's names (``conv1``, ``bn1``,
 block's first norm, and ``fc_norm`` of global average pooling becomes ``ln2``, which
 exists with ``out_type='avg_featmap'`` only).
 """
-import ast
-import os
-import os.path as osp
-import pickle
-import pickletools
 import re
-import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Optional
 
-import torch
 from torch import Tensor
-
-from .atomic_io import publish_file
 
 LAYOUTS = ('moco', 'mocov3', 'dino', 'mae', 'torchvision', 'timm_vit')
 LAYOUT_HELP = {
@@ -47,175 +33,13 @@ LAYOUT_HELP = {
     'timm_vit': 'a plain timm VisionTransformer state dict (head.* dropped)',
 }
 
-# Containers of a state dict inside a checkpoint, in the order they are looked for:
-# mmengine / MoCo ('state_dict'), MAE ('model'), DINO's full checkpoints ('teacher',
-# which the paper evaluates, then 'student').
-STATE_DICT_KEYS = ('state_dict', 'model', 'teacher', 'student')
 
-# Objects that mmengine's Runner and the official training scripts pickle next to the
-# weights: the MessageHub's log (HistoryBuffer, whose statistics methods are pickled as
-# getattr(HistoryBuffer, 'mean'), numpy values) and argparse arguments (DINO, MAE). They
-# are loaded as inert placeholders, so that weights_only=True reads these files; their
-# code never runs. Any other global is refused.
-_PLACEHOLDER_GLOBALS = (
-    'mmengine.logging.history_buffer.HistoryBuffer',
-    'builtins.getattr',
-    'numpy.ndarray',
-    'numpy.dtype',
-    'numpy._core.multiarray._reconstruct',
-    'numpy._core.multiarray.scalar',
-    'numpy.core.multiarray._reconstruct',
-    'numpy.core.multiarray.scalar',
-    'argparse.Namespace',
-)
+def check_layout(layout: str) -> None:
+    """Raise ValueError unless ``layout`` is one of :data:`LAYOUTS` or ``'auto'``."""
+    if layout != 'auto' and layout not in LAYOUTS:
+        raise ValueError(f'unknown checkpoint layout {layout!r}; known layouts: '
+                         f"{', '.join(LAYOUTS)} (or 'auto')")
 
-
-class UnsafeCheckpointError(ValueError):
-    """A checkpoint whose pickle names code (a function or class) mmssl will not run."""
-
-
-class _Placeholder:
-    """Stands for an object of a checkpoint's logging state; keeps nothing, runs nothing."""
-
-    global_name = '?'
-
-    def __init__(self, *args, **kwargs) -> None:
-        pass
-
-    def __setstate__(self, state) -> None:
-        pass
-
-    def __repr__(self) -> str:
-        return f'<{self.global_name}: not loaded>'
-
-
-def _placeholders() -> list:
-    return [(type('Placeholder', (_Placeholder, ), dict(global_name=name)), name)
-            for name in _PLACEHOLDER_GLOBALS]
-
-
-def _pickle_globals(path: str) -> list[str]:
-    """The globals a plain (non-zip) pickle names, read op by op without running any."""
-    names, strings = [], []
-    try:
-        with open(path, 'rb') as f:
-            for opcode, arg, _ in pickletools.genops(f):
-                if opcode.name in ('GLOBAL', 'INST'):
-                    names.append(arg.replace(' ', '.'))
-                elif opcode.name == 'STACK_GLOBAL' and len(strings) >= 2:
-                    names.append(f'{strings[-2]}.{strings[-1]}')
-                elif isinstance(arg, str):
-                    strings.append(arg)
-    except Exception:  # a truncated or foreign file: report what was read
-        pass
-    return names
-
-
-def _refused_globals(path: str, error: Exception) -> list[str]:
-    """The globals that made weights_only refuse ``path`` (empty: it was not that)."""
-    allowed = set(_PLACEHOLDER_GLOBALS)
-    try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except Exception:  # not a zip checkpoint: a legacy or plain pickle
-        names = _pickle_globals(path)
-        names = [n for n in names if not n.startswith(('torch.', 'collections.OrderedDict'))]
-    names = [n for n in dict.fromkeys(names) if n not in allowed]
-    if not names:
-        names = re.findall(r'GLOBAL (\S+)', str(error))
-    return names
-
-
-def load_checkpoint_file(path: str, map_location: object = 'cpu',
-                         safe_globals: Optional[list] = None) -> object:
-    """Everything a checkpoint file holds, loaded with ``weights_only=True``.
-
-    ``safe_globals``: the classes allowed besides tensors and containers; by default
-    mmengine's logging state (HistoryBuffer, numpy scalars, ``argparse.Namespace``)
-    loads as inert placeholders, which is all weight conversion needs.
-
-    Raises FileNotFoundError (no such file), :class:`UnsafeCheckpointError` (its pickle
-    names code, e.g. a class whose ``__reduce__`` calls ``os.system``: mmssl refuses to
-    unpickle code) or ValueError (not a PyTorch checkpoint), each naming the file.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint file not found: {path}')
-    allowed = _placeholders() if safe_globals is None else safe_globals
-    try:
-        with torch.serialization.safe_globals(allowed), warnings.catch_warnings():
-            # plain pickles of a recent protocol: torch warns, then loads or refuses them
-            warnings.filterwarnings('ignore', message='Detected pickle protocol')
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:
-        refused = (_refused_globals(path, error)
-                   if isinstance(error, pickle.UnpicklingError) else [])
-        if refused:
-            raise UnsafeCheckpointError(
-                f"{path}: its pickle names code ({', '.join(refused)}) besides tensors and "
-                f'containers. mmssl loads checkpoints with torch.load(weights_only=True) and '
-                f'refuses to unpickle code. If you trust the file, load it yourself with '
-                'weights_only=False and torch.save() its state dict.') from error
-        reason = str(error).strip().split('. ')[0]
-        raise ValueError(f'{path} is not a PyTorch checkpoint (torch.load failed: '
-                         f'{type(error).__name__}{": " + reason if reason else ""})') from error
-
-
-def _state_dict_of(checkpoint: object, path: str, key: Optional[str] = None) -> dict:
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'{path} holds a {type(checkpoint).__name__}, not a state dict or '
-                         f'a dict of them')
-    if key is not None:
-        if not isinstance(checkpoint.get(key), dict):
-            raise ValueError(f'{path} has no state dict under {key!r}; its entries: '
-                             f'{sorted(map(str, checkpoint))}')
-        state_dict = checkpoint[key]
-    elif checkpoint and all(isinstance(v, Tensor) for v in checkpoint.values()):
-        state_dict = checkpoint
-    else:
-        found = [k for k in STATE_DICT_KEYS if isinstance(checkpoint.get(k), dict)]
-        if not found:
-            raise ValueError(f'{path} holds neither a state dict nor one under '
-                             f'{list(STATE_DICT_KEYS)}; its entries: '
-                             f'{sorted(map(str, checkpoint))[:10]}')
-        state_dict = checkpoint[found[0]]
-    others = [k for k, v in state_dict.items() if not isinstance(v, Tensor)]
-    if others:
-        raise ValueError(f'{path}: the state dict has {len(others)} entries that are not '
-                         f'tensors, e.g. {others[:5]}')
-    return OrderedDict(state_dict)
-
-
-def load_state_dict_file(path: str, key: Optional[str] = None) -> 'OrderedDict[str, Tensor]':
-    """The state dict a checkpoint file holds (``weights_only=True``, on the CPU).
-
-    A file that is a dict of tensors is the state dict; otherwise the first of
-    ``'state_dict'`` (mmengine, MoCo), ``'model'`` (MAE), ``'teacher'`` (DINO's full
-    checkpoints: the teacher is the network DINO evaluates), ``'student'``, or ``key``.
-    Errors as :func:`load_checkpoint_file`, and ValueError naming the file when no state
-    dict of tensors is found.
-    """
-    return _state_dict_of(load_checkpoint_file(path), path, key)
-
-
-def extract_backbone(state_dict: dict, prefix: str = 'backbone.') -> 'OrderedDict[str, Tensor]':
-    """The online backbone of an mmssl state dict, keys ``backbone.<mmpretrain name>``.
-
-    mmssl algorithms keep the online encoder's backbone as ``backbone.*`` and everything
-    else under other names (``momentum_backbone.*``: MoCo's key encoder, BYOL's target,
-    DINO's teacher; ``neck.*``, ``head.*``, ``dictionary.*``, ``online_probe.*``). The
-    keys under ``prefix`` are kept, renamed to ``backbone.*``: e.g.
-    ``prefix='momentum_backbone.'`` gives DINO's teacher backbone.
-    """
-    if not prefix.endswith('.'):
-        prefix += '.'
-    out = OrderedDict(('backbone.' + k[len(prefix):], v) for k, v in state_dict.items()
-                      if k.startswith(prefix))
-    if not out:
-        groups = list(dict.fromkeys(k.split('.')[0] + '.' for k in state_dict))
-        raise ValueError(f'no key starts with {prefix!r}; the state dict holds {groups}')
-    return out
-
-
-# ----------------------------------------------------------------------------- importers
 
 _BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
 _RESNET_KEY = re.compile(rf'conv1\.weight|bn1\.{_BN}|layer[1-4]\.\d+\.'
@@ -330,11 +154,9 @@ def map_layout_keys(state_dict: dict, layout: str = 'auto') -> 'OrderedDict[str,
     predictor, DINO's head, MAE's decoder and mask token. A key that belongs to none of
     these raises ValueError rather than being dropped silently.
     """
+    check_layout(layout)
     if layout == 'auto':
         layout = detect_layout(state_dict)
-    if layout not in LAYOUTS:
-        raise ValueError(f'unknown checkpoint layout {layout!r}; known layouts: '
-                         f"{', '.join(LAYOUTS)} (or 'auto')")
     stripped = _strip_ddp(list(state_dict))
     prefix, others = _layout_spec(layout, list(stripped.values()))
     encoder = [k[len(prefix):] for k in stripped.values() if k.startswith(prefix)
@@ -372,108 +194,3 @@ def import_checkpoint(state_dict: dict, layout: str = 'auto') -> 'OrderedDict[st
     """
     mapping = map_layout_keys(state_dict, layout)
     return OrderedDict((new, state_dict[old]) for old, new in mapping.items() if new)
-
-
-# ----------------------------------------------------------------------------- files
-
-@dataclass
-class ConversionReport:
-    """What a conversion wrote (backbone keys) and which source keys it left out."""
-    layout: str
-    written: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-    kept_sources: list[str] = field(default_factory=list)
-
-    def dropped_summary(self) -> list[str]:
-        return summarize_keys(self.dropped, self.kept_sources)
-
-
-def summarize_keys(keys: list[str], kept: list[str] = ()) -> list[str]:
-    """Group ``keys`` by their shortest prefix that no key of ``kept`` shares.
-
-    E.g. MoCo's dropped keys -> ``['module.encoder_q.fc.* (4)', 'module.encoder_k.* (122)',
-    'module.queue', 'module.queue_ptr']``.
-    """
-    kept_prefixes = set()
-    for key in kept:
-        parts = key.split('.')
-        kept_prefixes.update('.'.join(parts[:n]) for n in range(1, len(parts) + 1))
-    groups = OrderedDict()
-    for key in keys:
-        parts = key.split('.')
-        n = 1
-        while n < len(parts) and '.'.join(parts[:n]) in kept_prefixes:
-            n += 1
-        label = '.'.join(parts[:n]) + ('.*' if n < len(parts) else '')
-        groups[label] = groups.get(label, 0) + 1
-    return [f'{label} ({count})' if count > 1 else label for label, count in groups.items()]
-
-
-def _algorithm_of(checkpoint: object) -> Optional[str]:
-    """``model.type`` of the config an mmengine checkpoint carries in its meta (read with
-    ``ast``, never executed), or None."""
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    cfg_text = meta.get('cfg') if isinstance(meta, dict) else None
-    if not isinstance(cfg_text, str):
-        return None
-    try:
-        tree = ast.parse(cfg_text)
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                and any(isinstance(t, ast.Name) and t.id == 'model' for t in node.targets)):
-            for keyword in node.value.keywords:
-                if keyword.arg == 'type' and isinstance(keyword.value, ast.Constant):
-                    return str(keyword.value.value)
-    return None
-
-
-def save_backbone_checkpoint(state_dict: dict, path: str, meta: Optional[dict] = None) -> None:
-    """Write ``{'state_dict': state_dict, 'meta': meta}`` atomically (temp file, rename)."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp_path = osp.join(folder, f'.{osp.basename(path)}.tmp')
-    # a view into a larger storage (shared weights) would save all of it: copy it alone
-    state_dict = OrderedDict(
-        (k, v.clone() if v.untyped_storage().nbytes() != v.nbytes else v)
-        for k, v in state_dict.items())
-    try:
-        torch.save({'state_dict': state_dict, 'meta': dict(meta or {})}, tmp_path)
-        publish_file(tmp_path, path)
-    finally:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-
-
-def extract_backbone_file(src: str, dst: str, prefix: str = 'backbone.') -> ConversionReport:
-    """:func:`extract_backbone` from the checkpoint file ``src`` into ``dst``."""
-    checkpoint = load_checkpoint_file(src)
-    state_dict = _state_dict_of(checkpoint, src)
-    backbone = extract_backbone(state_dict, prefix)
-    meta = dict(source=osp.abspath(src), source_prefix=prefix,
-                algorithm=_algorithm_of(checkpoint))
-    save_backbone_checkpoint(backbone, dst, meta)
-    full_prefix = prefix if prefix.endswith('.') else prefix + '.'
-    kept = [k for k in state_dict if k.startswith(full_prefix)]
-    return ConversionReport('mmssl', written=list(backbone), kept_sources=kept,
-                            dropped=[k for k in state_dict if not k.startswith(full_prefix)])
-
-
-def import_checkpoint_file(src: str, dst: str, layout: str = 'auto',
-                           key: Optional[str] = None) -> ConversionReport:
-    """:func:`import_checkpoint` from the released file ``src`` into ``dst``."""
-    if layout != 'auto' and layout not in LAYOUTS:  # before reading a large file
-        raise ValueError(f'unknown checkpoint layout {layout!r}; known layouts: '
-                         f"{', '.join(LAYOUTS)} (or 'auto')")
-    state_dict = load_state_dict_file(src, key)
-    try:
-        used = detect_layout(state_dict) if layout == 'auto' else layout
-        mapping = map_layout_keys(state_dict, used)
-    except ValueError as error:
-        raise ValueError(f'{src}: {error}') from None
-    backbone = OrderedDict((new, state_dict[old]) for old, new in mapping.items() if new)
-    save_backbone_checkpoint(backbone, dst, dict(source=osp.abspath(src), layout=used))
-    return ConversionReport(used, written=list(backbone),
-                            dropped=[k for k, new in mapping.items() if new is None],
-                            kept_sources=[k for k, new in mapping.items() if new])

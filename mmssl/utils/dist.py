@@ -1,4 +1,4 @@
-"""Distributed helpers, in one place (STYLE.md habit 4).
+"""Distributed helpers, in one place (docs/contributing.md, convention 4).
 
 All of them work without an initialised process group, where they reduce to the identity
 (one process holds the whole batch). Every rank must pass tensors of the same shape

@@ -12,7 +12,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmssl.utils.checkpoint_layouts import extract_backbone_file, load_state_dict_file
+from mmssl.utils.checkpoint_export import extract_backbone_file
+from mmssl.utils.checkpoint_loading import load_state_dict_file
 from tests._helpers import REPO_ROOT
 
 DET_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/benchmarks/mmdetection/*/*.py')))

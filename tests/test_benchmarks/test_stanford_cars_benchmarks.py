@@ -15,7 +15,7 @@ from mmengine.dataset import default_collate
 from mmengine.optim import build_optim_wrapper
 
 from mmssl.registry import DATASETS, MODELS
-from mmssl.utils.checkpoint_layouts import extract_backbone_file
+from mmssl.utils.checkpoint_export import extract_backbone_file
 from tests._helpers import REPO_ROOT
 
 CARS = osp.join(REPO_ROOT, 'configs', 'benchmarks', 'classification', 'stanford_cars')

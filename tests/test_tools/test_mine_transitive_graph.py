@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mmssl.datasets import TransitiveTripletDataset, read_idx
-from mmssl.datasets.transitive_graph import PatchGraph
+from mmssl.mining.graph import PatchGraph
 from tools.dataset_converters.mine_transitive_graph import main, parse_args
 
 

@@ -1,4 +1,4 @@
-"""tools/model_converters and mmssl/utils/checkpoint_layouts.py.
+"""tools/model_converters and mmssl/utils/checkpoint_{loading,layouts,export}.py.
 
 Official checkpoints are built here independently of the converter: torchvision's ResNet-18
 and a tiny ViT written with timm's module names (``TimmViT``), wrapped the way each

@@ -24,8 +24,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl.models.utils.kmeans import kmeans, nearest_centroid  # noqa: E402
 from mmssl.registry import DATASETS, FUNCTIONS, MODELS  # noqa: E402
+from mmssl.utils.kmeans import kmeans, nearest_centroid  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -32,7 +32,7 @@ from mmssl.apis import build_feature_dataloader  # noqa: E402
 from mmssl.registry import MODELS  # noqa: E402
 from mmssl.utils import register_all_modules  # noqa: E402
 from mmssl.utils.atomic_io import atomic_write_text  # noqa: E402
-from mmssl.utils.checkpoint_layouts import load_state_dict_file  # noqa: E402
+from mmssl.utils.checkpoint_loading import load_state_dict_file  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

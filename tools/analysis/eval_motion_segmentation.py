@@ -43,7 +43,7 @@ def build_model(cfg: Config, checkpoint: str) -> torch.nn.Module:
     from mmengine.registry import init_default_scope
 
     from mmssl.registry import MODELS
-    from mmssl.utils.checkpoint_layouts import load_state_dict_file
+    from mmssl.utils.checkpoint_loading import load_state_dict_file
     init_default_scope(cfg.get('default_scope', 'mmssl'))
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))

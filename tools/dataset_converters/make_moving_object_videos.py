@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl.datasets.motion_masks import write_image  # noqa: E402
+from mmssl.mining.video import write_image  # noqa: E402
 
 PACKAGE_DIR = '/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_coco'
 SPEED = (2.0, 4.0)  # object pixels per frame

@@ -7,7 +7,7 @@
 
 Every video under ``--videos`` (``.avi .mp4 .mov .mkv .webm .mpg``, recursive, sorted) is
 decoded with OpenCV; every ``--every`` frames, the moving pixels between frame t and
-t + ``--step`` (Farneback flow minus its median, see ``mmssl.datasets.motion_masks``)
+t + ``--step`` (Farneback flow minus its median, see ``mmssl.mining.motion_masks``)
 give a mask, kept if its foreground fraction is in [``--min-fraction``,
 ``--max-fraction``]. Writes ``OUT/frames/<video stem>/<t:06d>.jpg``,
 ``OUT/masks/<video stem>/<t:06d>.png`` (0/255) and ``OUT/motion_masks.json``: the
@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmssl.datasets.image_folder import find_files  # noqa: E402
-from mmssl.datasets.motion_masks import mine_frame_masks, score_masks  # noqa: E402
-from mmssl.datasets.transitive_graph import VIDEO_EXTENSIONS, read_video  # noqa: E402
+from mmssl.mining.motion_masks import mine_frame_masks, score_masks  # noqa: E402
+from mmssl.mining.video import VIDEO_EXTENSIONS, read_video  # noqa: E402
 from mmssl.utils.atomic_io import atomic_write_text  # noqa: E402
 
 INDEX_FILE = 'motion_masks.json'

@@ -30,7 +30,7 @@ Both kinds of edge are mined on the same tracked patches (Wang, He & Gupta 2017)
 A positive is an intra edge (A, A'), an inter edge (A, B) or a transitive pair (A, B'),
 B' a later patch of B's track: another instance in another viewpoint. The count of each
 is printed and stored in ``--out`` (the graph JSON, see
-``mmssl.datasets.transitive_graph.PatchGraph``); every node's crop is written as a JPEG
+``mmssl.mining.graph.PatchGraph``); every node's crop is written as a JPEG
 in ``--crop-dir`` (default: ``patches/`` beside ``--out``), which
 ``TransitiveTripletDataset`` loads with ``LoadImageFromFile``.
 
@@ -51,10 +51,11 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmssl.datasets.image_folder import IMG_EXTENSIONS, find_files  # noqa: E402
-from mmssl.datasets.transitive_graph import (PAIR_KINDS, VIDEO_EXTENSIONS,  # noqa: E402
-                                             PatchGraph, frame_files, frame_scale,
-                                             image_patches, inter_instance_edges,
-                                             mine_video, raw_pixel_features, track_heads)
+from mmssl.mining.graph import PAIR_KINDS, PatchGraph  # noqa: E402
+from mmssl.mining.inter_edges import inter_instance_edges  # noqa: E402
+from mmssl.mining.patches import image_patches, raw_pixel_features  # noqa: E402
+from mmssl.mining.tracking import mine_video, track_heads  # noqa: E402
+from mmssl.mining.video import VIDEO_EXTENSIONS, frame_files, frame_scale  # noqa: E402
 
 FeatureFn = Callable[[list[np.ndarray]], np.ndarray]
 

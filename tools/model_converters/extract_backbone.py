@@ -13,7 +13,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl.utils.checkpoint_layouts import extract_backbone_file  # noqa: E402
+from mmssl.utils.checkpoint_export import extract_backbone_file  # noqa: E402
 
 
 def main(argv=None) -> None:

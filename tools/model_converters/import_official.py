@@ -14,7 +14,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmssl.utils.checkpoint_layouts import LAYOUTS, import_checkpoint_file  # noqa: E402
+from mmssl.utils.checkpoint_export import import_checkpoint_file  # noqa: E402
+from mmssl.utils.checkpoint_layouts import LAYOUTS  # noqa: E402
 
 
 def main(argv=None) -> None:

@@ -6,10 +6,7 @@ from mmengine.hooks import LoggerHook, RuntimeInfoHook
 from mmengine.optim import OptimWrapperDict
 
 from mmssl.registry import HOOKS
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A logged loss became NaN or infinite."""
+from mmssl.utils.errors import NonFiniteLossError
 
 
 @HOOKS.register_module()

@@ -7,8 +7,8 @@ from mmengine.dist import all_reduce
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 
-from mmssl.engine.hooks.deferred_log_hook import NonFiniteLossError
 from mmssl.registry import OPTIM_WRAPPERS
+from mmssl.utils.errors import NonFiniteLossError
 
 
 def _all_finite(tensors: list) -> torch.Tensor:

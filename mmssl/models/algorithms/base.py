@@ -26,7 +26,7 @@ def pool_features(feat: Tensor) -> Tensor:
 
 
 class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
-    """The base of every mmssl algorithm (STYLE.md habit 1).
+    """The base of every mmssl algorithm (docs/contributing.md, convention 1).
 
     Builds ``backbone``, ``neck`` and ``head`` from config dicts (or takes modules),
     and gives every algorithm the three modes of mmengine's ``forward``:

@@ -1,4 +1,4 @@
-"""Contrastive losses as pure functions of tensors (STYLE.md habit 5).
+"""Contrastive losses as pure functions of tensors (docs/contributing.md, convention 5).
 
 The InfoNCE family is the cross-entropy of similarity logits divided by a temperature,
 with the positive as the target class; its members differ only in where the negatives

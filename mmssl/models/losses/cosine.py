@@ -1,5 +1,5 @@
 """Cosine regression losses between predictions and targets (BYOL, SimSiam), as pure
-functions of tensors (STYLE.md habit 5)."""
+functions of tensors (docs/contributing.md, convention 5)."""
 import torch.nn.functional as F
 from torch import Tensor
 

@@ -1,5 +1,5 @@
 """Barlow Twins' cross-correlation (redundancy-reduction) loss, a pure function of tensors
-(STYLE.md habit 5)."""
+(docs/contributing.md, convention 5)."""
 import torch
 from torch import Tensor
 

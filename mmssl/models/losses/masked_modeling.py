@@ -1,4 +1,4 @@
-"""Masked image modeling losses as pure functions of tensors (STYLE.md habit 5).
+"""Masked image modeling losses as pure functions of tensors (docs/contributing.md, convention 5).
 
 Predictions and targets are per patch, (N, L, D) in raster order; ``mask`` (N, L) bool
 is ``True`` on the patches that count (the masked ones). Each loss is the mean over the

@@ -5,9 +5,9 @@ import torch
 from torch import Tensor, nn
 
 from mmssl.models.losses.masked_modeling import normalized_pixel_targets
-from mmssl.models.utils.kmeans import nearest_centroid
 from mmssl.models.utils.patches import patchify
 from mmssl.registry import MODELS
+from mmssl.utils.kmeans import nearest_centroid
 
 
 @MODELS.register_module()

@@ -1,6 +1,5 @@
 from .build import ModuleCfg, build_module
 from .ema import cosine_momentum, ema_update_
-from .kmeans import kmeans, nearest_centroid
 from .lasso import LassoCombination
 from .mask_generators import (block_grid_mask, blockwise_mask, exact_random_mask,
                               kept_first_order, random_mask, random_mask_count, split_halves)
@@ -12,7 +11,6 @@ from .shuffle_bn import (DEFAULT_BN_SPLITS, SplitBatchNorm1d, SplitBatchNorm2d, 
 __all__ = ['ModuleCfg', 'build_module', 'cosine_momentum', 'ema_update_', 'forward_in_splits',
            'forward_shuffled', 'forward_by_resolution', 'resolution_runs']
 __all__ += ['block_grid_mask', 'blockwise_mask', 'exact_random_mask', 'kept_first_order',
-            'random_mask', 'random_mask_count', 'split_halves', 'patchify', 'unpatchify', 'kmeans',
-            'nearest_centroid']
+            'random_mask', 'random_mask_count', 'split_halves', 'patchify', 'unpatchify']
 __all__ += ['LassoCombination', 'DEFAULT_BN_SPLITS', 'SplitBatchNorm1d', 'SplitBatchNorm2d',
             'convert_split_bn', 'key_permutation']

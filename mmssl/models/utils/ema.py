@@ -1,4 +1,4 @@
-"""The one EMA convention of mmssl (STYLE.md habit 2).
+"""The one EMA convention of mmssl (docs/contributing.md, convention 2).
 
 ``target = m * target + (1 - m) * online``, with ``m`` the paper's momentum (0.999 for
 MoCo). A cosine schedule of ``m`` takes ``max_iters`` explicitly.

@@ -10,7 +10,7 @@ from mmengine.dataset import default_collate
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from mmssl.datasets.transitive_graph import PatchGraph
+from mmssl.mining.graph import PatchGraph
 from mmssl.registry import DATASETS, MODELS
 from tests._helpers import REPO_ROOT, image_views
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from mmssl.datasets import TransitiveTripletDataset, read_idx
-from mmssl.datasets.transitive_graph import (PatchGraph, connected_components,
-                                             four_clique_edges, inter_instance_edges,
-                                             knn_within_clusters, mine_video, read_video,
-                                             track_heads, track_points)
+from mmssl.mining.graph import PatchGraph, connected_components
+from mmssl.mining.inter_edges import four_clique_edges, inter_instance_edges, knn_within_clusters
+from mmssl.mining.tracking import mine_video, track_heads, track_points
+from mmssl.mining.video import read_video
 from tools.dataset_converters.mine_transitive_graph import main as mine_main
 
 STEP = np.array([2.0, 1.0])  # the object's displacement per frame (x, y)

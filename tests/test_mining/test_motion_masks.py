@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmssl.datasets.motion_masks import mine_motion_masks, motion_mask, write_image
-from mmssl.datasets.transitive_graph import read_video
+from mmssl.mining.motion_masks import mine_motion_masks, motion_mask
+from mmssl.mining.video import read_video, write_image
 from tools.dataset_converters.mine_motion_masks import main
 
 SIZE = 96  # frames are SIZE x SIZE

@@ -18,7 +18,6 @@ uNLC segmentation:
   ``masks/<name>/<t:06d>.png`` under the output folder: the same relative path but the
   extension.
 """
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Optional, Sequence
@@ -26,7 +25,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .transitive_graph import read_video
+from .video import read_video, write_image
 
 # Farneback settings. A smaller window than OpenCV's usual 15 x 15 box, and Gaussian
 # weighted, keeps the flow of a textured object from bleeding far into a flat background
@@ -105,33 +104,6 @@ def _check_mining_args(every: int, step: int, min_fraction: float,
     if not 0 <= min_fraction <= max_fraction <= 1:
         raise ValueError(f'need 0 <= min_fraction <= max_fraction <= 1, got '
                          f'min_fraction={min_fraction}, max_fraction={max_fraction}')
-
-
-def write_image(path: str, image: np.ndarray, params: Sequence[int] = ()) -> None:
-    """Encode ``image`` by the extension of ``path`` (as ``cv2.imwrite`` does) and write it
-    to ``<path>.tmp``, renamed to ``path`` once complete: a crash leaves no partial image,
-    and no temporary file with an image extension for a folder scan to pick up.
-
-    Raises:
-        OSError: naming ``path``, if OpenCV cannot encode the image or the file cannot be
-            written.
-    """
-    ext = osp.splitext(path)[1]
-    try:
-        ok, data = cv2.imencode(ext, image, list(params))
-    except cv2.error as err:
-        raise OSError(f'OpenCV cannot write the image {path}: {err}') from err
-    if not ok:
-        raise OSError(f'OpenCV cannot write the image {path}')
-    folder = osp.dirname(path)
-    tmp = f'{path}.tmp'
-    try:
-        os.makedirs(folder or '.', exist_ok=True)
-        with open(tmp, 'wb') as f:
-            f.write(data.tobytes())
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OSError(f'cannot write the image {path}: {err}') from err
 
 
 def mine_frame_masks(frames: Sequence[np.ndarray], out_dir: str, name: str, every: int = 5,
