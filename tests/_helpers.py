@@ -48,7 +48,7 @@ def tiny_run_overrides(work_dir: str, images: int = 32, batch: int = 8, epochs: 
         experiment_name=f'test-{uuid.uuid4().hex[:12]}',
         train_dataloader=dict(dataset=dataset, batch_size=batch, num_workers=0,
                               persistent_workers=False),
-        model=dict(dictionary=dict(length=64), bn_splits=1),
+        model=dict(dictionary=dict(queue_length=64), bn_splits=1),
         train_cfg=dict(max_epochs=epochs),
         param_scheduler=[dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True, begin=0,
                               end=epochs, convert_to_iter_based=True)],

@@ -19,7 +19,7 @@ _base_ = [
 
 model = dict(
     type='DenseCL',
-    queue_len=4096,
+    queue_length=4096,
     feat_dim=128,
     momentum=0.99,
     loss_lambda=0.5,

@@ -20,7 +20,7 @@ _base_ = [
 
 model = dict(
     type='MoCo',
-    dictionary=dict(type='QueueKeys', length=4096, dim=128),
+    dictionary=dict(type='QueueKeys', queue_length=4096, dim=128),
     momentum=0.99,
     bn_splits=4,
     channels_last=True,

@@ -14,7 +14,7 @@ data_root = ('/usr/share/doc/labelme-examples/examples/instance_segmentation/'
              'data_dataset_coco/JPEGImages')
 
 model = dict(
-    dictionary=dict(length=256),
+    dictionary=dict(queue_length=256),
     bn_splits=4,  # Shuffling BN on one process: 4 BN groups of 2 images
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hid_channels=512))

@@ -18,7 +18,7 @@ _base_ = [
 model = dict(
     type='SwAV',
     num_crops=(2, 6),
-    queue_len=1024,
+    queue_length=1024,
     queue_start_epoch=1,
     channels_last=True,
     backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,

@@ -17,7 +17,7 @@ CONFIGS = {
                     dict(dictionary=dict(size=64, num_negatives=16), bn_splits=1),
                     'dictionary.bank.feats'),
     'queue': ('configs/mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
-              dict(dictionary=dict(length=64), bn_splits=1), 'dictionary.queue.keys'),
+              dict(dictionary=dict(queue_length=64), bn_splits=1), 'dictionary.queue.keys'),
 }
 
 

@@ -405,11 +405,11 @@ def assert_momentum_counter_offset(model: nn.Module, ema: nn.Module, max_iters: 
 SWAV_RULES = ((r'head\.loss_module\.prototypes\.', 'head.prototypes.'), )
 # mmssl's queues and their fill counter: mmpretrain keeps its queue outside the state dict
 # (SwAVHook hands it to the loss); the test compares them separately.
-SWAV_IGNORE = PREPROCESSOR_STATE + (r'queues\.', r'queue_filled$')
+SWAV_IGNORE = PREPROCESSOR_STATE + (r'projection_queues\.', r'queue_filled$')
 DENSECL_RULES = ema_rules('encoder_k')
 # Both queues are (D, K) in mmpretrain and (K, D) in mmssl: copied and compared by the test.
 DENSECL_IGNORE = PREPROCESSOR_STATE + (r'encoder_k\.steps$', r'queue2?(_ptr)?$',
-                                       r'(global|dense)_queue\.')
+                                       r'(global|dense)_keys\.queue\.')
 MAE_RULES: KeyRules = ()
 MIM_IGNORE = PREPROCESSOR_STATE
 # The reference ViT of SimMIM and BEiT: mmpretrain's BEiTPretrainViT set up as a plain ViT

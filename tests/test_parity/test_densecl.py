@@ -36,18 +36,18 @@ def build_densecl_pair():
     """(mmssl's DenseCL, mmpretrain's) on a width-8 ResNet-18: 3 x 3 maps at 24 px."""
     neck = dict(type='DenseCLNeck', in_channels=64, hid_channels=16, out_channels=FEAT,
                 num_grid=None)
-    common = dict(backbone=tiny_resnet(), neck=neck, queue_len=QUEUE_LEN, feat_dim=FEAT,
-                  loss_lambda=0.5)
+    common = dict(backbone=tiny_resnet(), neck=neck, feat_dim=FEAT, loss_lambda=0.5)
     mmssl_cfg = dict(type='DenseCL', head=dict(type='InfoNCEHead', temperature=0.2),
-                     momentum=MOMENTUM, bn_splits=1, **common)
+                     queue_length=QUEUE_LEN, momentum=MOMENTUM, bn_splits=1, **common)
     reference_cfg = dict(type='DenseCL', head=dict(type='ContrastiveHead', temperature=0.2,
                                                    loss=dict(type='CrossEntropyLoss')),
-                         momentum=1 - MOMENTUM, **common)  # mmpretrain's momentum is 1 - m
+                         queue_len=QUEUE_LEN, momentum=1 - MOMENTUM,  # mmpretrain's is 1 - m
+                         **common)
     model, reference = build_pair(mmssl_cfg, reference_cfg, DENSECL_RULES, DENSECL_IGNORE,
                                   REFERENCE_EMA)
     with torch.no_grad():  # the queues: (D, K) in mmpretrain, (K, D) in mmssl
-        model.global_queue.keys.copy_(reference.queue.t())
-        model.dense_queue.keys.copy_(reference.queue2.t())
+        model.global_keys.queue.keys.copy_(reference.queue.t())
+        model.dense_keys.queue.keys.copy_(reference.queue2.t())
     return model, reference
 
 
@@ -60,9 +60,9 @@ def total_loss(model: nn.Module, views) -> Tensor:
 
 def queues(model: nn.Module, reference: nn.Module) -> tuple[dict, dict]:
     """(mmssl's, the reference's) queues (K, D) and write pointers."""
-    return ({'global': model.global_queue.keys, 'dense': model.dense_queue.keys,
-             'global_ptr': model.global_queue.ptr.view(1),
-             'dense_ptr': model.dense_queue.ptr.view(1)},
+    return ({'global': model.global_keys.queue.keys, 'dense': model.dense_keys.queue.keys,
+             'global_ptr': model.global_keys.queue.ptr.view(1),
+             'dense_ptr': model.dense_keys.queue.ptr.view(1)},
             {'global': reference.queue.t(), 'dense': reference.queue2.t(),
              'global_ptr': reference.queue_ptr, 'dense_ptr': reference.queue2_ptr})
 

@@ -100,7 +100,7 @@ def train_moco(rank: int, world_size: int) -> Result:
     """MoCo (QueueKeys, ResNet-18), whole model in eval mode (Shuffling BN still permutes
     the key batch across ranks, but running statistics make each key independent of it)."""
     torch.manual_seed(0)
-    model = build_moco(queue_len=MOCO_QUEUE, momentum=0.9).eval()
+    model = build_moco(queue_length=MOCO_QUEUE, momentum=0.9).eval()
     result = _train(model, rank, world_size, _two_views, momentum=True)
     queue = model.dictionary.queue
     # The ResNet-18's gradients and weights stay here: the queue and losses tell enough.
@@ -130,7 +130,7 @@ def train_barlow_twins(rank: int, world_size: int) -> Result:
 def train_swav(rank: int, world_size: int) -> Result:
     """SwAV with 2 + 2 crops and a feature queue from epoch 0, in training mode (the
     queue runs only then) with its BN layers in eval mode. Records every call's codes."""
-    model = bn_in_eval_mode(build_swav(queue_len=SWAV_QUEUE, queue_start_epoch=0))
+    model = bn_in_eval_mode(build_swav(queue_length=SWAV_QUEUE, queue_start_epoch=0))
     model.set_epoch(0)
     codes: list[Tensor] = []
     compute_codes = model.head.codes
@@ -142,8 +142,9 @@ def train_swav(rank: int, world_size: int) -> Result:
 
     model.head.codes = recorded_codes  # a spy: the real method computes them
     result = _train(model, rank, world_size, multi_crop_views)
-    return dict(result, codes=codes, queues=[queue.keys for queue in model.queues],
-                ptrs=[queue.ptr for queue in model.queues], queue_filled=model.queue_filled)
+    queues = model.projection_queues
+    return dict(result, codes=codes, queues=[queue.keys for queue in queues],
+                ptrs=[queue.ptr for queue in queues], queue_filled=model.queue_filled)
 
 
 def train_dino(rank: int, world_size: int) -> Result:

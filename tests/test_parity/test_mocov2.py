@@ -30,7 +30,7 @@ def build_moco_pair():
                 with_avg_pool=True)
     mmssl_cfg = dict(type='MoCo', backbone=tiny_resnet(), neck=neck,
                      head=dict(type='InfoNCEHead', temperature=0.2),
-                     dictionary=dict(type='QueueKeys', length=QUEUE, dim=DIM),
+                     dictionary=dict(type='QueueKeys', queue_length=QUEUE, dim=DIM),
                      momentum=MOMENTUM, bn_splits=1)
     reference_cfg = dict(type='MoCo', backbone=tiny_resnet(), neck=neck,
                          head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),

@@ -37,7 +37,7 @@ def build_swav_pair():
                 norm_cfg=dict(type='BN1d'))
     sinkhorn = dict(temperature=0.1, epsilon=0.05, sinkhorn_iterations=3)
     mmssl_cfg = dict(type='SwAV', backbone=tiny_resnet(), neck=neck, num_crops=NUM_CROPS,
-                     queue_len=QUEUE_LEN, queue_start_epoch=QUEUE_START_EPOCH,
+                     queue_length=QUEUE_LEN, queue_start_epoch=QUEUE_START_EPOCH,
                      head=dict(type='SwAVHead', feat_dim=FEAT, num_prototypes=PROTOTYPES,
                                **sinkhorn))
     reference_cfg = dict(type='SwAV', backbone=tiny_resnet(), neck=neck,
@@ -99,5 +99,5 @@ def test_swav_trains_as_mmpretrain_step_by_step():
 
     # Both queues full of the last two batches' global projections, used in the last steps.
     assert int(model.queue_filled) == QUEUE_LEN and reference.head.loss_module.use_queue
-    assert_same([newest_first(queue.keys, queue.ptr) for queue in model.queues],
+    assert_same([newest_first(queue.keys, queue.ptr) for queue in model.projection_queues],
                 list(reference.head.loss_module.queue), 'queue')

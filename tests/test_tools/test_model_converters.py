@@ -409,7 +409,7 @@ def build_mmssl_model(backbone=None, neck_in=None) -> nn.Module:
     if backbone is not None:
         cfg.model.backbone = backbone
         cfg.model.neck.in_channels = neck_in
-    cfg.model.dictionary.length = 64
+    cfg.model.dictionary.queue_length = 64
     model = MODELS.build(cfg.model)
     randomize_(model.backbone, 30)
     randomize_(model.momentum_backbone, 31)  # the key encoder must not come out

@@ -88,7 +88,7 @@ def test_queue_length_not_a_multiple_of_the_global_batch(tmp_path, fashion_mnist
     proc = run_tool('tools/train.py', str(tmp_path / 'bad_queue.py'), check=False)
     assert proc.returncode != 0
     assert ('queue length 64 is not a multiple of the global batch 6; '
-            'set model.dictionary.length') in proc.stderr
+            'set model.dictionary.queue_length') in proc.stderr
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 # K=65536, m=0.999, lambda 0.5 with the dense loss held at weight 0 for 1000 iterations.
 model = dict(
     type='DenseCL',
-    queue_len=65536,
+    queue_length=65536,
     feat_dim=128,
     momentum=0.999,
     loss_lambda=0.5,

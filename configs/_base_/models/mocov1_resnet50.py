@@ -2,7 +2,7 @@
 model = dict(
     type='MoCo',
     # The MoCo mechanism: a momentum key encoder and a queue of K keys.
-    dictionary=dict(type='QueueKeys', length=65536, dim=128),
+    dictionary=dict(type='QueueKeys', queue_length=65536, dim=128),
     momentum=0.999,
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(type='LinearNeck', in_channels=2048, out_channels=128, gap_dim=2,

@@ -4,7 +4,7 @@
 model = dict(
     type='SwAV',
     num_crops=(2, 6),
-    queue_len=3840,
+    queue_length=3840,
     queue_start_epoch=15,
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='SyncBN'),
                   zero_init_residual=True),

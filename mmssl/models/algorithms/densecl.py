@@ -7,11 +7,10 @@ import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
-from mmssl.models.memories import NegativeQueue
+from mmssl.models.memories import QueueKeys, check_neck_output_dim, rename_state_prefixes
 from mmssl.models.utils.shuffle_bn import (DEFAULT_BN_SPLITS, forward_in_splits,
                                            forward_shuffled, use_split_bn)
 from mmssl.registry import MODELS
-from mmssl.utils.dist import concat_all_gather
 from .base import ModuleCfg
 from .momentum import MomentumSelfSupervisor
 
@@ -49,8 +48,9 @@ class DenseCL(MomentumSelfSupervisor):
     Query encoder: backbone + ``DenseCLNeck`` (mmpretrain), whose global MLP projects the
     pooled last map and whose 1x1-conv MLP projects every location of it. Key encoder:
     their momentum copy (EMA through ``MomentumUpdateHook``), with Shuffling BN. Two
-    queues of negatives (:class:`NegativeQueue`): the global keys, and the dense keys
-    pooled over the locations of each image, as in the authors' code.
+    queues of negatives, each a :class:`QueueKeys` as MoCo's (same lookup and update):
+    ``global_keys`` holds the global keys, ``dense_keys`` the dense keys pooled over the
+    locations of each image, as in the authors' code.
 
     - Global loss: InfoNCE of the query against the other view's key and the global
       queue, as MoCo v2.
@@ -68,8 +68,8 @@ class DenseCL(MomentumSelfSupervisor):
         backbone: a CNN whose last output is a map (N, C, S, S).
         neck: a ``DenseCLNeck`` with ``num_grid=None`` (the dense grid is the backbone's).
         head: an :class:`InfoNCEHead`.
-        queue_len: K of each queue, a multiple of the global batch size.
-        feat_dim: D, the neck's output dimension.
+        queue_length: K of each queue, a multiple of the global batch size.
+        feat_dim: D, the neck's output dimension (``neck.out_channels``).
         momentum: m of the key encoder (0.999).
         loss_lambda: λ, the weight of the dense loss.
         bn_splits: Shuffling BN on one process, as :class:`MoCo`'s (default 8, the
@@ -83,7 +83,7 @@ class DenseCL(MomentumSelfSupervisor):
                  backbone: ModuleCfg,
                  neck: ModuleCfg,
                  head: ModuleCfg,
-                 queue_len: int = 65536,
+                 queue_length: int = 65536,
                  feat_dim: int = 128,
                  momentum: float = 0.999,
                  loss_lambda: float = 0.5,
@@ -97,8 +97,9 @@ class DenseCL(MomentumSelfSupervisor):
                          init_cfg=init_cfg, online_probe=online_probe)
         if not 0.0 <= loss_lambda <= 1.0:
             raise ValueError(f'DenseCL loss_lambda must be in [0, 1], got {loss_lambda}')
-        self.global_queue = NegativeQueue(feat_dim, queue_len, length_key='model.queue_len')
-        self.dense_queue = NegativeQueue(feat_dim, queue_len, length_key='model.queue_len')
+        check_neck_output_dim(self.neck, feat_dim, 'model.feat_dim')
+        self.global_keys = QueueKeys(queue_length, feat_dim, length_key='model.queue_length')
+        self.dense_keys = QueueKeys(queue_length, feat_dim, length_key='model.queue_length')
         self.loss_lambda = loss_lambda
         self.bn_splits = use_split_bn(self, bn_splits)
         self._warmup_factor = 1.0
@@ -171,8 +172,18 @@ class DenseCL(MomentumSelfSupervisor):
         query = self.encode_query(view_q)
         self.set_probe_features(query.backbone_map)
         key = self.encode_key(view_k)
-        losses = self.contrastive_losses(query, key, self.global_queue.snapshot(),
-                                         self.dense_queue.snapshot())
-        self.global_queue.enqueue(concat_all_gather(F.normalize(key.global_proj, dim=1)))
-        self.dense_queue.enqueue(concat_all_gather(F.normalize(key.pooled_dense, dim=1)))
+        global_key = F.normalize(key.global_proj, dim=1)
+        pooled_dense_key = F.normalize(key.pooled_dense, dim=1)
+        # QueueKeys reads neither the query nor sample indices: MoCo's calls, with None.
+        _, global_negatives = self.global_keys.lookup(None, global_key, None)
+        _, dense_negatives = self.dense_keys.lookup(None, pooled_dense_key, None)
+        losses = self.contrastive_losses(query, key, global_negatives, dense_negatives)
+        self.global_keys.update(None, global_key, None)
+        self.dense_keys.update(None, pooled_dense_key, None)
         return losses
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        # Checkpoints of the layout before QueueKeys: global_queue.keys, dense_queue.ptr...
+        rename_state_prefixes(state_dict, prefix, {'global_queue.': 'global_keys.queue.',
+                                                   'dense_queue.': 'dense_keys.queue.'})
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from mmssl.models.memories.contrast_dictionaries import ContrastDictionary
+from mmssl.models.memories import ContrastDictionary, check_neck_output_dim
 from mmssl.models.utils.shuffle_bn import (DEFAULT_BN_SPLITS, forward_in_splits,
                                            forward_shuffled, use_split_bn)
 from mmssl.registry import MODELS
@@ -34,7 +34,7 @@ class MoCo(MomentumSelfSupervisor):
 
     Args:
         backbone, neck, head: the query encoder and an :class:`InfoNCEHead`.
-        dictionary: the dictionary part, e.g. ``dict(type='QueueKeys', length=65536)``.
+        dictionary: the dictionary part, e.g. ``dict(type='QueueKeys', queue_length=65536)``.
         momentum: m of the momentum key encoder (0.999), required by a dictionary whose
             ``key_encoder`` is ``'momentum'`` and refused by the others (``None``).
         bn_splits: Shuffling BN on one process (see :mod:`mmssl.models.utils.shuffle_bn`):
@@ -71,6 +71,8 @@ class MoCo(MomentumSelfSupervisor):
         super().__init__(backbone, neck, head, base_momentum=momentum,
                          data_preprocessor=data_preprocessor, channels_last=channels_last,
                          init_cfg=init_cfg, online_probe=online_probe)
+        if dictionary.dim is not None:
+            check_neck_output_dim(self.neck, dictionary.dim, 'model.dictionary.dim')
         self.dictionary = dictionary
         self.bn_splits = use_split_bn(self, bn_splits)
 

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
-from mmssl.models.memories import NegativeQueue
+from mmssl.models.memories import FIFOQueue, check_neck_output_dim, rename_state_prefixes
 from mmssl.models.utils.multi_crop import forward_by_resolution
 from mmssl.registry import MODELS
 from mmssl.utils.dist import concat_all_gather, get_world_size
@@ -27,8 +27,9 @@ class SwAV(BaseSelfSupervisor):
     the first iterations is ``FreezeParametersHook``'s job, through
     :meth:`cancel_frozen_gradients`.
 
-    Feature queue (small batches): one ``NegativeQueue`` per global view holds that
-    view's last ``queue_len`` projections of the global batch. From the epoch
+    Projection queues (small batches): ``projection_queues`` holds one
+    :class:`FIFOQueue` per global view, that view's last ``queue_length`` projections of
+    the global batch (L2-normalised neck outputs, not negatives). From the epoch
     ``queue_start_epoch`` on (given by ``EpochScheduleHook`` through :meth:`set_epoch`)
     each step enqueues them; once a queue is full its scores join the Sinkhorn
     equipartition (:meth:`SwAVHead.codes`). Queue scores only shape the codes: they get
@@ -38,7 +39,8 @@ class SwAV(BaseSelfSupervisor):
         backbone, neck: the encoder and projection (``SwAVNeck``).
         head: a :class:`SwAVHead`.
         num_crops: (global, local) views per image, global views first in the pipeline.
-        queue_len: the length of each queue, a multiple of the global batch; 0: no queue.
+        queue_length: the length of each queue, a multiple of the global batch; 0: no
+            queue.
         queue_start_epoch: the epoch from which the queues are filled (15 in the paper).
         data_preprocessor, channels_last, init_cfg, online_probe: as
             :class:`BaseSelfSupervisor` (the probe reads the first view's backbone output
@@ -50,7 +52,7 @@ class SwAV(BaseSelfSupervisor):
                  neck: ModuleCfg,
                  head: ModuleCfg,
                  num_crops: Sequence[int] = (2, 6),
-                 queue_len: int = 0,
+                 queue_length: int = 0,
                  queue_start_epoch: int = 15,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
@@ -63,11 +65,13 @@ class SwAV(BaseSelfSupervisor):
                              f'view and two views in all, got {tuple(num_crops)}')
         self.num_crops = tuple(num_crops)
         self.queue_start_epoch = queue_start_epoch
-        self.queues = nn.ModuleList(
-            NegativeQueue(self.head.prototypes.in_features, queue_len,
-                          length_key='model.queue_len')
-            for _ in range(num_crops[0] if queue_len else 0))
-        # How many rows of the queues hold real projections (saturates at queue_len).
+        check_neck_output_dim(self.neck, self.head.prototypes.in_features,
+                              'model.head.feat_dim')
+        self.projection_queues = nn.ModuleList(
+            FIFOQueue(self.head.prototypes.in_features, queue_length,
+                      length_key='model.queue_length')
+            for _ in range(num_crops[0] if queue_length else 0))
+        # How many rows of the queues hold real projections (saturates at queue_length).
         self.register_buffer('queue_filled', torch.zeros((), dtype=torch.long))
         self._epoch: Optional[int] = None
 
@@ -95,18 +99,20 @@ class SwAV(BaseSelfSupervisor):
         z = F.normalize(self.neck(feats), dim=1)  # (V * N, D), view by view
         scores = self.head(z).chunk(len(views))
         use_queue = self._queue_started()
-        queue_full = use_queue and int(self.queue_filled) >= self.queues[0].length
+        queue_full = (use_queue
+                      and int(self.queue_filled) >= self.projection_queues[0].length)
         codes = [self._codes(index, z[index * batch:(index + 1) * batch], scores[index],
                              use_queue, queue_full) for index in range(num_global)]
         if use_queue:
-            self.queue_filled.add_(batch * get_world_size()).clamp_(max=self.queues[0].length)
+            self.queue_filled.add_(batch * get_world_size()).clamp_(
+                max=self.projection_queues[0].length)
         return dict(loss=self.head.loss(scores, codes))
 
     @torch.no_grad()
     def _codes(self, view: int, z: Tensor, scores: Tensor, use_queue: bool,
                queue_full: bool) -> Tensor:
         """(n, K) codes of global view ``view``; its projections z (n, D) join its queue."""
-        queue = self.queues[view] if use_queue else None
+        queue = self.projection_queues[view] if use_queue else None
         # The queue as it was before this batch joins it.
         codes = self.head.codes(scores.detach(), queue.keys if queue_full else None)
         if queue is not None:
@@ -114,7 +120,7 @@ class SwAV(BaseSelfSupervisor):
         return codes
 
     def _queue_started(self) -> bool:
-        if not len(self.queues) or not self.training:
+        if not len(self.projection_queues) or not self.training:
             return False
         if self._epoch is None:
             raise RuntimeError(
@@ -122,3 +128,8 @@ class SwAV(BaseSelfSupervisor):
                 "custom_hooks = [dict(type='EpochScheduleHook')] to the config "
                 '(or call model.set_epoch(epoch) before each epoch)')
         return self._epoch >= self.queue_start_epoch
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        # Checkpoints of the layout before projection_queues: queues.0.keys, ...
+        rename_state_prefixes(state_dict, prefix, {'queues.': 'projection_queues.'})
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

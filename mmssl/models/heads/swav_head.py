@@ -16,7 +16,7 @@ class SwAVHead(nn.Module):
 
     Replaces mmpretrain's ``SwAVHead``/``SwAVLoss`` (which keep the queue inside the loss
     and all-reduce the Sinkhorn row sums only when one of them is zero): the losses are
-    pure functions here, the queue is the algorithm's ``NegativeQueue``.
+    pure functions here, the queues are the algorithm's ``projection_queues``.
 
     Args:
         feat_dim: D, the projection's dimension (128).
@@ -54,7 +54,7 @@ class SwAVHead(nn.Module):
         Args:
             scores: (n, K) prototype scores of this rank's samples.
             queue: (L, D) queued projections, the same on every rank (a
-                ``NegativeQueue`` of features gathered from all ranks), or None. Their
+                ``FIFOQueue`` of projections gathered from all ranks), or None. Their
                 scores join the equipartition but get no code; each rank scores its
                 equal share of the rows, so that the sums all-reduced across ranks count
                 every row once, as one process holding the whole queue would.

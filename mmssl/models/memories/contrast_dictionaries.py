@@ -23,8 +23,8 @@ from torch import Tensor, nn
 
 from mmssl.registry import MODELS
 from mmssl.utils.dist import concat_all_gather
+from .fifo_queue import FIFOQueue
 from .memory_bank import MemoryBank
-from .negative_queue import NegativeQueue
 
 
 class ContrastDictionary(nn.Module):
@@ -36,17 +36,23 @@ class ContrastDictionary(nn.Module):
             key is computed).
         needs_sample_idx: whether :meth:`lookup`/:meth:`update` need the dataset index
             of each image.
+        dim: D of the keys it stores (``model.dictionary.dim``), or ``None`` if it
+            stores none.
     """
 
     key_encoder: Optional[str] = None
     needs_sample_idx: bool = False
+    dim: Optional[int] = None
 
-    def lookup(self, query: Tensor, key: Optional[Tensor],
+    def lookup(self, query: Optional[Tensor], key: Optional[Tensor],
                sample_idx: Optional[Tensor]) -> tuple[Tensor, Optional[Tensor]]:
-        """(positive (n, D), negatives (K, D), (n, K, D) or None for in-batch)."""
+        """(positive (n, D), negatives (K, D), (n, K, D) or None for in-batch).
+
+        query (n, D) may be None for a dictionary that does not read it (QueueKeys).
+        """
         raise NotImplementedError
 
-    def update(self, query: Tensor, key: Optional[Tensor],
+    def update(self, query: Optional[Tensor], key: Optional[Tensor],
                sample_idx: Optional[Tensor]) -> None:
         """Record this step's query (n, D) / key (n, D) after the loss was computed."""
 
@@ -82,6 +88,7 @@ class MemoryBankKeys(ContrastDictionary):
                  momentum: float = 0.5) -> None:
         super().__init__()
         self.bank = MemoryBank(dim, size, momentum)
+        self.dim = dim
         self.num_negatives = num_negatives
         self._indices_checked = False
 
@@ -103,18 +110,22 @@ class MemoryBankKeys(ContrastDictionary):
 @MODELS.register_module()
 class QueueKeys(ContrastDictionary):
     """MoCo: keys from the momentum encoder, negatives from a FIFO queue of the keys of
-    past batches (gathered from all ranks).
+    past batches (gathered from all ranks). DenseCL keeps its global and dense keys in two.
 
     Args:
-        length: K, a multiple of the global batch size.
+        queue_length: K, a multiple of the global batch size.
         dim: D of the keys (128).
+        length_key: the config key that sets ``queue_length``, named by the error on a
+            batch that does not divide it (the owner's wiring, not a config value).
     """
 
     key_encoder = 'momentum'
 
-    def __init__(self, length: int = 65536, dim: int = 128) -> None:
+    def __init__(self, queue_length: int = 65536, dim: int = 128,
+                 length_key: str = 'model.dictionary.queue_length') -> None:
         super().__init__()
-        self.queue = NegativeQueue(dim, length, length_key='model.dictionary.length')
+        self.queue = FIFOQueue(dim, queue_length, length_key=length_key)
+        self.dim = dim
 
     def lookup(self, query, key, sample_idx):
         return key, self.queue.snapshot()

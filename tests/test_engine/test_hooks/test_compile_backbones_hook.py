@@ -11,7 +11,7 @@ def test_online_and_momentum_backbones_compile_separately_and_keep_their_keys():
         type='MoCo', backbone=resnet18(), momentum=0.99,
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=32, out_channels=16),
         head=dict(type='InfoNCEHead', temperature=0.2),
-        dictionary=dict(type='QueueKeys', length=16, dim=16)))
+        dictionary=dict(type='QueueKeys', queue_length=16, dim=16)))
     model.init_weights()
     with torch.no_grad():  # make the two backbones differ
         for p in model.momentum_backbone.parameters():

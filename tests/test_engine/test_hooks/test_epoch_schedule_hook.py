@@ -47,14 +47,15 @@ class _RecordQueueFill(Hook):
 def test_swav_queue_starts_at_its_epoch(tmp_path, fashion_mnist_root):
     hooks = [dict(type='EpochScheduleHook'), dict(type='FreezeParametersHook', iters=1)]
     runner = tiny_demo_runner(SWAV_DEMO, str(tmp_path), hooks,
-                              model=dict(queue_len=16, queue_start_epoch=1))
+                              model=dict(queue_length=16, queue_start_epoch=1))
     record = _RecordQueueFill()
     runner.register_hook(record)
     runner.train()  # 2 epochs of 2 iterations of 8 images
     assert record.filled == [0, 0, 8, 16]
     state = torch.load(osp.join(str(tmp_path), 'epoch_2.pth'), map_location='cpu',
                        weights_only=False)['state_dict']
-    assert int(state['queue_filled']) == 16 and state['queues.1.keys'].shape == (16, 128)
+    assert int(state['queue_filled']) == 16
+    assert state['projection_queues.1.keys'].shape == (16, 128)
 
 
 def test_models_without_set_epoch_are_refused(tmp_path, fashion_mnist_root):

@@ -27,7 +27,7 @@ class _RecordAfterEachIter(Hook):
 
 def test_swav_prototypes_stay_fixed_for_the_first_iterations(tmp_path, fashion_mnist_root):
     hooks = [dict(type='EpochScheduleHook'), dict(type='FreezeParametersHook', iters=2)]
-    runner = tiny_demo_runner(SWAV_DEMO, str(tmp_path), hooks, model=dict(queue_len=16))
+    runner = tiny_demo_runner(SWAV_DEMO, str(tmp_path), hooks, model=dict(queue_length=16))
     prototypes = _RecordAfterEachIter(lambda m: [m.head.prototypes.weight])
     neck = _RecordAfterEachIter(lambda m: list(m.neck.parameters()))
     runner.register_hook(prototypes)

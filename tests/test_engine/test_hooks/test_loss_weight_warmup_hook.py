@@ -40,7 +40,7 @@ def test_densecl_dense_loss_is_off_for_the_first_start_iters(tmp_path, fashion_m
     cfg = Config.fromfile(DENSECL_DEMO)
     overrides = tiny_run_overrides(str(tmp_path), images=32, batch=8)
     overrides.update(
-        model=dict(queue_len=64),  # the demo's Shuffling BN in 4 groups of 2 images
+        model=dict(queue_length=64),  # the demo's Shuffling BN in 4 groups of 2 images
         custom_hooks=[dict(type='MomentumUpdateHook'),
                       dict(type='LossWeightWarmupHook', start_iters=2)],
         log_processor=dict(window_size=1))  # log each iteration's own loss

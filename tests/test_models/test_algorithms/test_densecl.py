@@ -6,6 +6,7 @@ import torch
 from mmengine.optim import OptimWrapper
 
 from mmssl.models.algorithms.densecl import match_locations
+from mmssl.models.memories import QueueKeys
 from mmssl.registry import MODELS
 from tests._helpers import image_views
 from tests._two_view import perturb_targets
@@ -13,16 +14,16 @@ from tests._two_view import perturb_targets
 TAU = 0.2
 
 
-def build_densecl(queue_len=16, feat_dim=8, momentum=0.99, bn_splits=1, num_grid=None,
-                  loss_lambda=0.5):
+def build_densecl(queue_length=16, feat_dim=8, momentum=0.99, bn_splits=1, num_grid=None,
+                  loss_lambda=0.5, neck_out_channels=None):
     """ResNet_CIFAR-18 at width 8 (64 channels): a 3 x 3 last map on 24-px views."""
     model = MODELS.build(dict(
-        type='DenseCL', queue_len=queue_len, feat_dim=feat_dim, momentum=momentum,
+        type='DenseCL', queue_length=queue_length, feat_dim=feat_dim, momentum=momentum,
         loss_lambda=loss_lambda, bn_splits=bn_splits,
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
-        neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16, out_channels=feat_dim,
-                  num_grid=num_grid),
+        neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16,
+                  out_channels=neck_out_channels or feat_dim, num_grid=num_grid),
         head=dict(type='InfoNCEHead', temperature=TAU),
         data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
     model.init_weights()
@@ -45,8 +46,8 @@ def test_loss_matches_the_paper_formula_and_both_queues_enqueue():
     model = build_densecl()
     perturb_targets(model)  # keys (and the matching) from the online encoder would differ
     views = image_views(4, size=24)
-    global_negatives = model.global_queue.keys.clone()
-    dense_negatives = model.dense_queue.keys.clone()
+    global_negatives = model.global_keys.queue.keys.clone()
+    dense_negatives = model.dense_keys.queue.keys.clone()
     losses = model.loss(views)
 
     with torch.no_grad():  # direct re-computation, same BN mode (train)
@@ -77,12 +78,89 @@ def test_loss_matches_the_paper_formula_and_both_queues_enqueue():
     # the global queue takes the global keys, the dense queue each image's pooled dense key
     pooled_dense = k_dense.mean(dim=2)
     assert torch.allclose(pooled_dense, k_pooled, atol=1e-6)
-    for queue, keys, before in ((model.global_queue, k_global, global_negatives),
-                                (model.dense_queue, pooled_dense, dense_negatives)):
+    for queue, keys, before in ((model.global_keys.queue, k_global, global_negatives),
+                                (model.dense_keys.queue, pooled_dense, dense_negatives)):
         expected_keys = torch.stack([_unit(k) for k in keys])
         assert torch.allclose(queue.keys[:n], expected_keys, atol=1e-5)
         assert torch.equal(queue.keys[n:], before[n:])
         assert int(queue.ptr) == n
+
+
+def record_calls(keys: QueueKeys, name: str, calls: list) -> None:
+    """Make ``keys.lookup``/``keys.update`` append (method, name, key) to ``calls``."""
+    for method in ('lookup', 'update'):
+        original = getattr(keys, method)
+
+        def recorded(query, key, sample_idx, method=method, original=original):
+            calls.append((method, name, key.clone()))
+            return original(query, key, sample_idx)
+        setattr(keys, method, recorded)
+
+
+def test_both_queues_are_queue_keys_with_moco_fifo_semantics():
+    """Each queue is a QueueKeys, read and written through MoCo's lookup/update: after
+    three batches of 4 in K=8 the newest batch replaced the oldest, the pointer wrapped,
+    and the state equals a standalone QueueKeys given the same keys."""
+    torch.manual_seed(0)
+    model = build_densecl(queue_length=8)
+    names = ('global_keys', 'dense_keys')
+    assert all(isinstance(getattr(model, name), QueueKeys) for name in names)
+    references, calls = {}, []
+    for name in names:
+        references[name] = QueueKeys(queue_length=8, dim=8)
+        references[name].load_state_dict(getattr(model, name).state_dict())
+        record_calls(getattr(model, name), name, calls)
+
+    batches = []
+    for step in range(3):
+        before = {name: getattr(model, name).queue.snapshot() for name in names}
+        calls.clear()
+        model.loss(image_views(4, size=24, seed=step))
+        # MoCo's order: both lookups (the loss), then both updates, with the same keys
+        assert [(method, name) for method, name, _ in calls] == [
+            ('lookup', 'global_keys'), ('lookup', 'dense_keys'),
+            ('update', 'global_keys'), ('update', 'dense_keys')]
+        batch = {name: key for method, name, key in calls if method == 'update'}
+        for method, name, key in calls[:2]:
+            assert torch.equal(key, batch[name])
+            _, negatives = references[name].lookup(None, key, None)
+            assert torch.equal(negatives, before[name])  # the queue before this batch
+            references[name].update(None, key, None)
+        batches.append(batch)
+    for name in names:
+        queue = getattr(model, name).queue
+        assert int(queue.ptr) == 4  # 12 keys in 8 rows: wrapped once
+        assert torch.equal(queue.keys[:4], batches[2][name])  # replaced the oldest batch
+        assert torch.equal(queue.keys[4:], batches[1][name])
+        for buffer, expected in references[name].state_dict().items():
+            assert torch.equal(getattr(model, name).state_dict()[buffer], expected)
+        assert torch.allclose(batches[0][name].norm(dim=1), torch.ones(4))
+
+
+def test_queue_errors_name_the_config_keys():
+    with pytest.raises(ValueError, match=r'model\.neck\.out_channels=16 does not match '
+                       r'model\.feat_dim=8'):
+        build_densecl(feat_dim=8, neck_out_channels=16)
+    with pytest.raises(ValueError, match='queue length 6 is not a multiple of the global batch '
+                       '4; set model.queue_length'):
+        build_densecl(queue_length=6).loss(image_views(4, size=24))
+
+
+def test_checkpoints_of_the_earlier_queue_names_load():
+    model = build_densecl()
+    model.loss(image_views(4, size=24))
+    renames = {'global_keys.queue.': 'global_queue.', 'dense_keys.queue.': 'dense_queue.'}
+    old = {}
+    for key, value in model.state_dict().items():
+        for new, before in renames.items():
+            key = key.replace(new, before)
+        old[key] = value
+    assert {'global_queue.keys', 'dense_queue.ptr'} <= set(old)
+    restored = build_densecl()
+    restored.load_state_dict(old)  # strict: every key found a place
+    for name in ('global_keys', 'dense_keys'):
+        new, ref = getattr(restored, name).queue, getattr(model, name).queue
+        assert torch.equal(new.keys, ref.keys) and int(new.ptr) == int(ref.ptr) == 4
 
 
 def test_correspondence_is_the_argmax_of_cosine_similarity():
@@ -134,7 +212,7 @@ def test_the_warmup_factor_scales_the_dense_weight():
     assert full.dense_loss_weight == 0.5
     with torch.no_grad():
         query, key = full.encode_query(views[0]), full.encode_key(views[1])
-        negatives = (full.global_queue.snapshot(), full.dense_queue.snapshot())
+        negatives = (full.global_keys.queue.snapshot(), full.dense_keys.queue.snapshot())
         weighted = full.contrastive_losses(query, key, *negatives)
         full.set_loss_warmup_factor(0.0)
         unweighted = full.contrastive_losses(query, key, *negatives)
@@ -160,8 +238,8 @@ def test_momentum_update_follows_the_formula():
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
-    model = build_densecl(queue_len=64)
-    negatives = (model.global_queue.snapshot(), model.dense_queue.snapshot())
+    model = build_densecl(queue_length=64)
+    negatives = (model.global_keys.queue.snapshot(), model.dense_keys.queue.snapshot())
     views = image_views(8, size=24, seed=1)
     data = dict(inputs=views, data_samples=None)
 

@@ -14,13 +14,13 @@ def _densecl_losses(rank: int, world_size: int) -> dict:
     from tests.test_models.test_algorithms.test_densecl import build_densecl
     register_all_modules(init_default_scope=True)
     torch.manual_seed(0)  # same weights and initial queues on every rank
-    model = build_densecl(queue_len=16).eval()
+    model = build_densecl(queue_length=16).eval()
     n = GLOBAL_BATCH // world_size
     views = [view[rank * n:(rank + 1) * n] for view in image_views(GLOBAL_BATCH, size=24)]
     with torch.no_grad():
         losses = model.loss(views)
-    return dict(losses, global_queue=model.global_queue.keys, dense_queue=model.dense_queue.keys,
-                ptr=model.dense_queue.ptr)
+    return dict(losses, global_queue=model.global_keys.queue.keys,
+                dense_queue=model.dense_keys.queue.keys, ptr=model.dense_keys.queue.ptr)
 
 
 def test_two_ranks_match_one_process():

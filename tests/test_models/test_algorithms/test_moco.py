@@ -13,8 +13,8 @@ from tests._helpers import image_views, resnet18
 from tests._two_view import perturb_targets
 
 
-def build_moco(queue_len=16, feat_dim=16, momentum=0.99, bn_splits=1, dictionary=None):
-    dictionary = dictionary or dict(type='QueueKeys', length=queue_len, dim=feat_dim)
+def build_moco(queue_length=16, feat_dim=16, momentum=0.99, bn_splits=1, dictionary=None):
+    dictionary = dictionary or dict(type='QueueKeys', queue_length=queue_length, dim=feat_dim)
     model = MODELS.build(dict(
         type='MoCo', dictionary=dictionary, momentum=momentum,
         bn_splits=bn_splits, backbone=resnet18(),
@@ -80,7 +80,7 @@ def test_momentum_update_follows_the_formula():
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
-    model = build_moco(queue_len=64)
+    model = build_moco(queue_length=64)
     reference_negatives = model.dictionary.queue.snapshot()
     views = image_views(8, seed=1)
     data = dict(inputs=views, data_samples=None)
@@ -131,8 +131,18 @@ def test_wrong_number_of_views_is_refused():
 
 
 def test_queue_length_not_a_multiple_of_the_batch():
-    with pytest.raises(ValueError, match='queue length 10 is not a multiple'):
-        build_moco(queue_len=10).loss(image_views(4))
+    with pytest.raises(ValueError, match='queue length 10 is not a multiple of the global '
+                       'batch 4; set model.dictionary.queue_length'):
+        build_moco(queue_length=10).loss(image_views(4))
+
+
+def test_a_dictionary_dim_other_than_the_neck_output_is_refused_at_build():
+    with pytest.raises(ValueError, match=r'model\.neck\.out_channels=16 does not match '
+                       r'model\.dictionary\.dim=8'):
+        build_moco(dictionary=dict(type='QueueKeys', queue_length=16, dim=8))
+    with pytest.raises(ValueError, match=r'out_channels=16 does not match '
+                       r'model\.dictionary\.dim=32'):
+        build_moco(momentum=None, dictionary=dict(type='MemoryBankKeys', size=10, dim=32))
 
 
 # The other two dictionaries of the MoCo paper's comparison: end-to-end and memory bank.

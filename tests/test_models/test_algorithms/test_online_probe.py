@@ -22,7 +22,7 @@ PROBE = dict(in_channels=64, num_classes=3)
 
 def build(algorithm: str, online_probe=PROBE):
     if algorithm == 'DenseCL':
-        cfg = dict(type='DenseCL', queue_len=24, feat_dim=8, momentum=0.99, bn_splits=1,
+        cfg = dict(type='DenseCL', queue_length=24, feat_dim=8, momentum=0.99, bn_splits=1,
                    neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16,
                              out_channels=8),
                    head=dict(type='InfoNCEHead', temperature=0.2))
@@ -135,7 +135,7 @@ def test_densecl_demo_trains_the_probe_and_reports_it_beside_knn(tmp_path, fashi
     cfg = Config.fromfile(DENSECL_DEMO)
     overrides = tiny_run_overrides(str(tmp_path), images=32, batch=8)
     overrides.update(
-        model=dict(queue_len=64),  # the demo's Shuffling BN in 4 groups of 2 images
+        model=dict(queue_length=64),  # the demo's Shuffling BN in 4 groups of 2 images
         custom_hooks=[dict(type='MomentumUpdateHook'),
                       dict(type='LossWeightWarmupHook', start_iters=2),
                       dict(type='KNNEvalHook', dataloader=KNN_LOADER, before_train=True,

@@ -3,22 +3,24 @@ import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 
+from mmssl.models.memories import FIFOQueue
 from mmssl.registry import MODELS
 
 BATCH = 4
 
 
-def build_swav(queue_len=0, queue_start_epoch=0, num_crops=(2, 2), prototypes=6):
+def build_swav(queue_length=0, queue_start_epoch=0, num_crops=(2, 2), prototypes=6,
+               head_feat_dim=8):
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='SwAV', num_crops=num_crops, queue_len=queue_len,
+        type='SwAV', num_crops=num_crops, queue_length=queue_length,
         queue_start_epoch=queue_start_epoch,
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
         neck=dict(type='SwAVNeck', in_channels=64, hid_channels=32, out_channels=8,
                   norm_cfg=dict(type='BN1d')),
-        head=dict(type='SwAVHead', feat_dim=8, num_prototypes=prototypes, temperature=0.1,
-                  epsilon=0.05, sinkhorn_iterations=3),
+        head=dict(type='SwAVHead', feat_dim=head_feat_dim, num_prototypes=prototypes,
+                  temperature=0.1, epsilon=0.05, sinkhorn_iterations=3),
         data_preprocessor=dict(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)))
     model.init_weights()
     return model.train()
@@ -85,7 +87,7 @@ def test_backbone_runs_once_per_view_size():
 
 
 def test_gradients_reach_backbone_neck_and_prototypes():
-    model = build_swav(queue_len=8)
+    model = build_swav(queue_length=8)
     model.set_epoch(0)
     model.loss(multi_crop_views())['loss'].backward()
     for name, param in model.named_parameters():
@@ -97,15 +99,17 @@ def test_gradients_reach_backbone_neck_and_prototypes():
 
 
 def test_queue_starts_at_its_epoch_and_joins_the_codes_once_full():
-    model = build_swav(queue_len=2 * BATCH, queue_start_epoch=1)
-    assert {'queues.0.keys', 'queues.1.ptr', 'queue_filled'} <= set(model.state_dict())
+    model = build_swav(queue_length=2 * BATCH, queue_start_epoch=1)
+    assert {'projection_queues.0.keys', 'projection_queues.1.ptr',
+            'queue_filled'} <= set(model.state_dict())
     views = multi_crop_views()
     with pytest.raises(RuntimeError, match='EpochScheduleHook'):
         model.loss(views)
     model.set_epoch(0)
-    before = model.queues[0].snapshot()
+    before = model.projection_queues[0].snapshot()
     model.loss(views)
-    assert torch.equal(model.queues[0].keys, before) and int(model.queue_filled) == 0
+    assert torch.equal(model.projection_queues[0].keys, before)
+    assert int(model.queue_filled) == 0
 
     model.set_epoch(1)
     for filled, seed in ((BATCH, 1), (2 * BATCH, 2)):  # not full before: batch codes only
@@ -118,14 +122,43 @@ def test_queue_starts_at_its_epoch_and_joins_the_codes_once_full():
     with torch.no_grad():  # the projections of each global view were queued
         z = F.normalize(model.neck([model.backbone(torch.cat(batch_views[:2])),
                                     model.backbone(torch.cat(batch_views[2:]))]), dim=1)
-    torch.testing.assert_close(model.queues[1].keys[BATCH:], z[BATCH:2 * BATCH])
+    torch.testing.assert_close(model.projection_queues[1].keys[BATCH:], z[BATCH:2 * BATCH])
 
-    queued = [queue.snapshot() for queue in model.queues]
+    queued = [queue.snapshot() for queue in model.projection_queues]
     with torch.no_grad():
         expected = swapped_loss_written_out(model, views, queue_keys=queued)
         without_queue = swapped_loss_written_out(model, views)
     assert model.loss(views)['loss'].item() == pytest.approx(expected.item(), rel=1e-5)
     assert expected.item() != pytest.approx(without_queue.item(), rel=1e-4)
+
+
+def test_projection_queues_are_fifo_queues_named_by_their_length_key():
+    model = build_swav(queue_length=6)
+    assert len(model.projection_queues) == 2
+    assert all(isinstance(q, FIFOQueue) and q.length == 6 for q in model.projection_queues)
+    model.set_epoch(0)
+    with pytest.raises(ValueError, match='queue length 6 is not a multiple of the global batch '
+                       '4; set model.queue_length'):
+        model.loss(multi_crop_views())
+
+
+def test_a_head_dim_other_than_the_neck_output_is_refused_at_build():
+    with pytest.raises(ValueError, match=r'model\.neck\.out_channels=8 does not match '
+                       r'model\.head\.feat_dim=16'):
+        build_swav(queue_length=8, head_feat_dim=16)
+
+
+def test_checkpoints_of_the_earlier_queue_names_load():
+    model = build_swav(queue_length=2 * BATCH)
+    model.set_epoch(0)
+    model.loss(multi_crop_views())
+    old = {key.replace('projection_queues.', 'queues.'): value
+           for key, value in model.state_dict().items()}
+    assert 'queues.1.keys' in old
+    restored = build_swav(queue_length=2 * BATCH)
+    restored.load_state_dict(old)  # strict: every key found a place
+    for new, ref in zip(restored.projection_queues, model.projection_queues):
+        assert torch.equal(new.keys, ref.keys) and int(new.ptr) == int(ref.ptr) == BATCH
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
