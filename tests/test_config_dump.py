@@ -32,12 +32,22 @@ def _migrate_multitask(model: dict) -> None:
     model['tasks'] = tasks
 
 
+def _rename(cfg: dict, old: str, new: str) -> None:
+    if old in cfg:
+        cfg[new] = cfg.pop(old)
+
+
 def migrate(entry: dict) -> dict:
     """A config's dump before the redesign, with the redesign's moves applied."""
     entry = copy.deepcopy(entry)
     model = entry['model']
     if model.get('type') == 'MultiTaskLasso':
         _migrate_multitask(model)
+    # One name for a queue's length: MoCo's dictionary.length, DenseCL's and SwAV's
+    # queue_len -> queue_length.
+    _rename(model, 'queue_len', 'queue_length')
+    if (model.get('dictionary') or {}).get('type') == 'QueueKeys':
+        _rename(model['dictionary'], 'length', 'queue_length')
     return entry
 
 
