@@ -52,7 +52,7 @@ def tiny_run_overrides(work_dir: str, images: int = 32, batch: int = 8, epochs: 
         train_cfg=dict(max_epochs=epochs),
         param_scheduler=[dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True, begin=0,
                               end=epochs, convert_to_iter_based=True)],
-        custom_hooks=[dict(type='MomentumUpdateHook')],
+        custom_hooks=[],  # no kNN evaluation
         default_hooks=dict(logger=dict(interval=1),
                            checkpoint=dict(interval=1, max_keep_ckpts=2)),
         log_level='WARNING')
@@ -140,3 +140,11 @@ class HostCallRecorder:
 
     def __exit__(self, *exc) -> None:
         self.active = False
+
+
+def ema_step(model, it: int, max_iters: int):
+    """What ``MomentumUpdateHook`` does around training iteration ``it`` of ``max_iters``
+    for the EMA: the progress, then the model's EMA update; returns its factor m."""
+    from mmssl.models.utils import TrainingProgress
+    model.set_progress(TrainingProgress(it, max_iters))
+    return model.ema_update()

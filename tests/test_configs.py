@@ -58,6 +58,12 @@ def test_name_matches_content(path):
     assert match['algo'].startswith(cfg.model.type.lower())  # mocov2 -> MoCo
     assert cfg.default_scope == 'mmssl'
     assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
+    # The training progress reaches every model through one default hook; no config lists
+    # it, or a schedule, in custom_hooks.
+    assert cfg.default_hooks.momentum_update.type == 'MomentumUpdateHook'
+    assert not any('Momentum' in hook['type'] or 'Schedule' in hook['type']
+                   or 'Freeze' in hook['type'] or 'Warmup' in hook['type']
+                   for hook in cfg.get('custom_hooks', []))
 
 
 def _jpeg_folder(root):

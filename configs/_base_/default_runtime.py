@@ -15,6 +15,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Python/numpy/torch RNG states in each checkpoint, restored on --resume.
     rng_state=dict(type='RNGStateHook'),
+    # The training progress to the model before each iteration (its schedules: EMA factor,
+    # warm-ups, frozen parameters), the EMA of its target networks after it; nothing for
+    # a model without them.
+    momentum_update=dict(type='MomentumUpdateHook'),
 )
 
 env_cfg = dict(

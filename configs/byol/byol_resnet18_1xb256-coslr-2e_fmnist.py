@@ -13,8 +13,8 @@ _base_ = [
 
 model = dict(
     type='BYOL',
-    base_momentum=0.99,
-    momentum_schedule='cosine',
+    ema_momentum=0.99,
+    ema_schedule='cosine',
     channels_last=True,
     backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,
                   out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
@@ -34,7 +34,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=
 train_cfg = dict(max_epochs=2)
 
 custom_hooks = [
-    dict(type='MomentumUpdateHook'),
     # kNN of the initial (random) weights, then at the end of training.
     dict(type='KNNEvalHook', dataloader={{_base_.knn_dataloader}}, interval=2,
          before_train=True),

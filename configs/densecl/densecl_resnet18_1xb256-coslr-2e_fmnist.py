@@ -21,7 +21,8 @@ model = dict(
     type='DenseCL',
     queue_length=4096,
     feat_dim=128,
-    momentum=0.99,
+    ema_momentum=0.99,
+    dense_loss_start_iter=50,
     loss_lambda=0.5,
     bn_splits=4,
     channels_last=True,
@@ -41,8 +42,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=
 train_cfg = dict(max_epochs=2)
 
 custom_hooks = [
-    dict(type='MomentumUpdateHook'),
-    dict(type='LossWeightWarmupHook', start_iters=50),
     # kNN (and the probe) of the initial (random) weights, then at the end of training.
     dict(type='KNNEvalHook', dataloader={{_base_.knn_dataloader}}, interval=2,
          before_train=True),

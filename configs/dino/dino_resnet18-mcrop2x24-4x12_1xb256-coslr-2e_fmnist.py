@@ -34,10 +34,12 @@ data_preprocessor = dict(view_groups=[
 model = dict(
     type='DINO',
     num_crops=(2, 4),
-    base_momentum=0.99,
+    ema_momentum=0.99,
     teacher_temperature=0.07,
     warmup_teacher_temperature=0.04,
     warmup_teacher_temperature_epochs=2,
+    freeze_last_layer_epochs=0,  # frozen by iterations instead: the first 50
+    freeze_last_layer_iters=50,
     channels_last=True,
     backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,
                   out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
@@ -55,9 +57,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=
 train_cfg = dict(max_epochs=2)
 
 custom_hooks = [
-    dict(type='MomentumUpdateHook'),
-    dict(type='EpochScheduleHook'),
-    dict(type='FreezeParametersHook', iters=50),
     # kNN of the initial (random) weights, then at the end of training.
     dict(type='KNNEvalHook', dataloader={{_base_.knn_dataloader}}, interval=2,
          before_train=True),

@@ -4,5 +4,5 @@
 # K = 1024, a batch of 1024 with the lr scaled linearly: train with --auto-scale-lr).
 _base_ = ['./mocov1_resnet50_8xb32-steplr-200e_in1k.py']
 
-# (The inherited MomentumUpdateHook has no target network to move and does nothing.)
-model = dict(dictionary=dict(_delete_=True, type='InBatchKeys'), momentum=None)
+# (No target network: no EMA runs.)
+model = dict(dictionary=dict(_delete_=True, type='InBatchKeys'), ema_momentum=None)

@@ -7,5 +7,5 @@ _base_ = ['./mocov1_resnet50_8xb32-steplr-200e_in1k.py']
 
 model = dict(
     dictionary=dict(_delete_=True, type='MemoryBankKeys', size=1281167, num_negatives=4096,
-                    dim=128, momentum=0.5),
-    momentum=None)
+                    dim=128, proximal_weight=0.5),
+    ema_momentum=None)

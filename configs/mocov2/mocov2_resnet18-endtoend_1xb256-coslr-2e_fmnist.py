@@ -5,4 +5,4 @@
 # paper's end-to-end baseline.
 _base_ = ['./mocov2_resnet18_1xb256-coslr-2e_fmnist.py']
 
-model = dict(dictionary=dict(_delete_=True, type='InBatchKeys'), momentum=None)
+model = dict(dictionary=dict(_delete_=True, type='InBatchKeys'), ema_momentum=None)

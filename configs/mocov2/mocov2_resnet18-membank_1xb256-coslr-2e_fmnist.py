@@ -8,4 +8,4 @@ _base_ = ['./mocov2_resnet18_1xb256-coslr-2e_fmnist.py']
 model = dict(
     dictionary=dict(_delete_=True, type='MemoryBankKeys', size=60000, num_negatives=4096,
                     dim=128),
-    momentum=None)
+    ema_momentum=None)

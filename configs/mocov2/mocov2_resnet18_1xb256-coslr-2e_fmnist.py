@@ -21,7 +21,7 @@ _base_ = [
 model = dict(
     type='MoCo',
     dictionary=dict(type='QueueKeys', queue_length=4096, dim=128),
-    momentum=0.99,
+    ema_momentum=0.99,
     bn_splits=4,
     channels_last=True,
     backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,
@@ -38,7 +38,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=
 train_cfg = dict(max_epochs=2)
 
 custom_hooks = [
-    dict(type='MomentumUpdateHook'),
     # kNN of the initial (random) weights, then at the end of training.
     dict(type='KNNEvalHook', dataloader={{_base_.knn_dataloader}}, interval=2,
          before_train=True),

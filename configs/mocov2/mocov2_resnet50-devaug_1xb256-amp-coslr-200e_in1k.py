@@ -18,8 +18,5 @@ _base_ = [
 model = dict(channels_last=True, bn_splits=8)
 # bfloat16 needs no loss scaling: no GradScaler, hence no host sync per step.
 optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16')
-custom_hooks = [
-    dict(type='MomentumUpdateHook'),
-    dict(type='CompileBackbonesHook'),
-]
+custom_hooks = [dict(type='CompileBackbonesHook')]
 env_cfg = dict(cudnn_benchmark=True)

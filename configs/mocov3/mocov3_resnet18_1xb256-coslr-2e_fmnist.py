@@ -14,8 +14,8 @@ _base_ = [
 temperature = 0.2
 model = dict(
     type='MoCoV3',
-    base_momentum=0.99,
-    momentum_schedule='cosine',
+    ema_momentum=0.99,
+    ema_schedule='cosine',
     channels_last=True,
     backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,
                   out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=True),
@@ -35,7 +35,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=
 train_cfg = dict(max_epochs=2)
 
 custom_hooks = [
-    dict(type='MomentumUpdateHook'),
     # kNN of the initial (random) weights, then at the end of training.
     dict(type='KNNEvalHook', dataloader={{_base_.knn_dataloader}}, interval=2,
          before_train=True),

@@ -20,6 +20,7 @@ model = dict(
     num_crops=(2, 6),
     queue_length=1024,
     queue_start_epoch=1,
+    freeze_prototypes_iters=50,
     channels_last=True,
     backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,
                   out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
@@ -34,8 +35,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=
 train_cfg = dict(max_epochs=2)
 
 custom_hooks = [
-    dict(type='EpochScheduleHook'),
-    dict(type='FreezeParametersHook', iters=50),
     # kNN of the initial (random) weights, then at the end of training.
     dict(type='KNNEvalHook', dataloader={{_base_.knn_dataloader}}, interval=2,
          before_train=True),

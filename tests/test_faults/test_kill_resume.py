@@ -20,29 +20,23 @@ ITERS_PER_EPOCH, EPOCHS, SAVE_EVERY = 4, 2, 3  # checkpoints at 3, 6 and 8: some
 FMNIST = 'configs/{}'
 ALGORITHMS = {
     'moco-queue': ('mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
-                   dict(model=dict(dictionary=dict(queue_length=64), bn_splits=1)),
-                   [dict(type='MomentumUpdateHook')]),
+                   dict(model=dict(dictionary=dict(queue_length=64), bn_splits=1)), []),
     'npid-memory-bank': ('mocov2/mocov2_resnet18-membank_1xb256-coslr-2e_fmnist.py',
                          dict(model=dict(dictionary=dict(size=32, num_negatives=16),
-                                         bn_splits=1)),
-                         [dict(type='MomentumUpdateHook')]),
-    'dino-teacher-centre': ('dino/dino_resnet18-mcrop2x24-4x12_1xb256-coslr-2e_fmnist.py', {},
-                            [dict(type='MomentumUpdateHook'), dict(type='EpochScheduleHook'),
-                             dict(type='FreezeParametersHook', iters=2)]),
+                                         bn_splits=1)), []),
+    'dino-teacher-centre': ('dino/dino_resnet18-mcrop2x24-4x12_1xb256-coslr-2e_fmnist.py',
+                            dict(model=dict(freeze_last_layer_iters=2)), []),
     # the feature queue starts filling at epoch 1, prototypes frozen for 2 iterations
     'swav-queue-prototypes': ('swav/swav_resnet18-mcrop2x24-6x12_1xb256-coslr-2e_fmnist.py',
-                              dict(model=dict(queue_length=32, queue_start_epoch=1)),
-                              [dict(type='EpochScheduleHook'),
-                               dict(type='FreezeParametersHook', iters=2)]),
+                              dict(model=dict(queue_length=32, queue_start_epoch=1,
+                                              freeze_prototypes_iters=2)), []),
     # the EMA target network and the cosine position of its momentum
-    'byol-ema-target': ('byol/byol_resnet18_1xb256-coslr-2e_fmnist.py', {},
-                        [dict(type='MomentumUpdateHook')]),
+    'byol-ema-target': ('byol/byol_resnet18_1xb256-coslr-2e_fmnist.py', {}, []),
     # two loader worker processes: they only decode (the views are made by the data
     # preprocessor's seeded generator), so the resumed run sees the same batches
     'moco-queue-2-workers': ('mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
                              dict(model=dict(dictionary=dict(queue_length=64), bn_splits=1),
-                                  train_dataloader=dict(num_workers=2)),
-                             [dict(type='MomentumUpdateHook')]),
+                                  train_dataloader=dict(num_workers=2)), []),
 }
 
 

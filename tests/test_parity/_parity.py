@@ -21,6 +21,8 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from tests._helpers import ema_step
+
 # (pattern, replacement) pairs: a source key is renamed by ``re.sub`` of the first pattern
 # that matches it with ``re.match``; a key no pattern matches keeps its name.
 KeyRules = Sequence[tuple[str, str]]
@@ -314,10 +316,11 @@ def train_pair(model: nn.Module, reference: nn.Module, batches: Sequence, lr: fl
 
 
 def momentum_hook(model: nn.Module, max_iters: int, offset: int = 0) -> Callable[[int], None]:
-    """What mmssl's MomentumUpdateHook does after iteration ``it`` (0-based):
-    ``model.momentum_update(it + offset, max_iters)``; ``offset`` 1 counts the steps as
-    mmpretrain's EMA does (see :func:`reference_momentum`)."""
-    return lambda it: model.momentum_update(it + offset, max_iters)
+    """What mmssl's MomentumUpdateHook does for the EMA after iteration ``it`` (0-based):
+    ``model.ema_update()`` at the progress of iteration ``it + offset`` of ``max_iters``;
+    ``offset`` 1 counts the steps as mmpretrain's EMA does (see :func:`reference_momentum`).
+    """
+    return lambda it: ema_step(model, it + offset, max_iters)
 
 
 @contextmanager
@@ -384,19 +387,19 @@ def assert_target_statistics(model: nn.Module, reference: nn.Module, ema_name: s
 def assert_momentum_counter_offset(model: nn.Module, ema: nn.Module, max_iters: int) -> None:
     """The intended one-step offset between the two cosine momentum schedules.
 
-    mmssl's hook calls ``momentum_update(it, max_iters)`` after iteration ``it``
-    (0-based), so the update after iteration ``it`` uses m(it), the first one
-    ``base_momentum``, as BYOL's ``tau_k = 1 - (1 - tau_base) (cos(pi k / K) + 1) / 2``
+    mmssl's hook calls ``ema_update()`` after iteration ``it`` (0-based) at the progress
+    of that iteration, so the update after iteration ``it`` uses m(it), the first one
+    ``ema_momentum``, as BYOL's ``tau_k = 1 - (1 - tau_base) (cos(pi k / K) + 1) / 2``
     after step k. mmpretrain counts its initial copy as update 0: its average after
     iteration ``it`` (made in the next ``loss()``) is its update ``it + 1`` and uses
     m(it + 1), as the official MoCo v3 code, which sets m from the coming iteration. Run
     inside :func:`reference_max_iters`.
     """
-    assert model.momentum_at(0, max_iters) == model.base_momentum
+    assert model.ema_momentum_at(0, max_iters) == model.ema_momentum
     for it in range(max_iters):
-        expected = model.momentum_at(it + 1, max_iters)
+        expected = model.ema_momentum_at(it + 1, max_iters)
         assert abs(reference_momentum(ema, it + 1) - expected) < 1e-12, it
-        assert expected - model.momentum_at(it, max_iters) > 1e-4, it
+        assert expected - model.ema_momentum_at(it, max_iters) > 1e-4, it
 
 
 # ---- SwAV, DenseCL and the masked-image-modeling algorithms against mmpretrain (rules map
@@ -435,7 +438,7 @@ class HookRunner:
     real hooks run at their points of a :func:`train_steps` loop (no dataset, no Runner).
 
     ``iter`` is the 0-based iteration that runs (after it: the finished one), ``epoch``
-    the epoch of it; ``optim_wrapper`` wraps the loop's optimizer (FreezeParametersHook
+    the epoch of it; ``optim_wrapper`` wraps the loop's optimizer (MomentumUpdateHook
     registers its step pre-hook on it). Use :meth:`loss_fn` and :meth:`after_step` as
     :func:`train_steps`' ``loss_fn`` and ``after_step``.
 
@@ -452,6 +455,7 @@ class HookRunner:
         from mmengine.optim import OptimWrapper
         self.model, self.hooks, self.epochs = model, list(hooks), list(epochs)
         self.max_iters, self.world_size = len(self.epochs), 1
+        self.max_epochs, self.train_loop = max(self.epochs) + 1, None
         self.iter, self.epoch = 0, None
         self.optim_wrapper = OptimWrapper(optimizer) if optimizer is not None else None
         self.message_hub = MessageHub.get_current_instance()

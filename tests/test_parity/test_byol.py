@@ -28,7 +28,7 @@ def build_byol_pair():
     mmssl_cfg = dict(type='BYOL', backbone=tiny_resnet(), neck=neck,
                      head=dict(type='PredictorHead', predictor=predictor,
                                loss=dict(type='CosineRegressionHead', loss='normalized_l2')),
-                     base_momentum=BASE_MOMENTUM)
+                     ema_momentum=BASE_MOMENTUM)
     reference_cfg = dict(type='BYOL', backbone=tiny_resnet(), neck=neck,
                          head=dict(type='LatentPredictHead', predictor=predictor,
                                    loss=dict(type='CosineSimilarityLoss')),

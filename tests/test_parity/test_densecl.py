@@ -1,11 +1,12 @@
 """DenseCL: mmssl against mmpretrain's ``DenseCL``, step by step, with each one's own hooks.
 
-mmssl runs its ``LossWeightWarmupHook`` and ``MomentumUpdateHook``, mmpretrain its
-``DenseCLHook``, real hooks called by :class:`HookRunner`: the dense loss weight is 0 in
-the first iteration, 0.5 after. One process, one BN group (mmssl ``bn_splits=1``; the
-reference shuffles the batch of its single group, which BN does not see).
+mmssl runs its ``MomentumUpdateHook`` (the training progress, from which the model warms
+its dense loss up, and the EMA), mmpretrain its ``DenseCLHook``, real hooks called by
+:class:`HookRunner`: the dense loss weight is 0 in the first iteration, 0.5 after. One
+process, one BN group (mmssl ``bn_splits=1``; the reference shuffles the batch of its
+single group, which BN does not see).
 
-Intended differences: the EMA convention (mmssl's ``momentum`` is the paper's m, the
+Intended differences: the EMA convention (mmssl's ``ema_momentum`` is the paper's m, the
 weight of the target, mmpretrain's is 1 - m); the EMA timing (mmpretrain updates the
 target inside ``loss()`` before computing the keys, mmssl after each optimizer step
 through its hook: the keys of every step are the same, and after the last step mmssl's
@@ -17,7 +18,7 @@ import torch
 from mmpretrain.engine.hooks import DenseCLHook
 from torch import Tensor, nn
 
-from mmssl.engine.hooks import LossWeightWarmupHook, MomentumUpdateHook
+from mmssl.engine.hooks import MomentumUpdateHook
 from tests._two_view import tiny_resnet
 from tests.test_parity._parity import (DENSECL_IGNORE, DENSECL_RULES, TARGET_STATISTICS,
                                        HookRunner, assert_same, assert_same_record,
@@ -38,7 +39,8 @@ def build_densecl_pair():
                 num_grid=None)
     common = dict(backbone=tiny_resnet(), neck=neck, feat_dim=FEAT, loss_lambda=0.5)
     mmssl_cfg = dict(type='DenseCL', head=dict(type='InfoNCEHead', temperature=0.2),
-                     queue_length=QUEUE_LEN, momentum=MOMENTUM, bn_splits=1, **common)
+                     queue_length=QUEUE_LEN, ema_momentum=MOMENTUM, bn_splits=1,
+                     dense_loss_start_iter=WARMUP_ITERS, **common)
     reference_cfg = dict(type='DenseCL', head=dict(type='ContrastiveHead', temperature=0.2,
                                                    loss=dict(type='CrossEntropyLoss')),
                          queue_len=QUEUE_LEN, momentum=1 - MOMENTUM,  # mmpretrain's is 1 - m
@@ -52,8 +54,10 @@ def build_densecl_pair():
 
 
 def total_loss(model: nn.Module, views) -> Tensor:
-    """The sum of the global and the dense loss (named differently in the two)."""
-    losses = model.loss(list(views), None)
+    """The sum of the global and the dense loss (named differently in the two; mmssl
+    also logs its dense weight)."""
+    losses = {key: value for key, value in model.loss(list(views), None).items()
+              if key != 'dense_weight'}
     assert len(losses) == 2, sorted(losses)
     return sum(losses.values())
 
@@ -79,8 +83,7 @@ def test_densecl_trains_as_mmpretrain_step_by_step():
     assert reference_momentum(getattr(reference, REFERENCE_EMA), 1) == MOMENTUM
     batches = two_view_batches(STEPS, batch=4, size=24)
     optimizer, reference_optimizer = sgd(model, LR), sgd(reference, LR)
-    runner = HookRunner(model, [LossWeightWarmupHook(start_iters=WARMUP_ITERS),
-                                MomentumUpdateHook()], [0] * STEPS, optimizer)
+    runner = HookRunner(model, [MomentumUpdateHook()], [0] * STEPS, optimizer)
     reference_runner = HookRunner(reference, [DenseCLHook(start_iters=WARMUP_ITERS)],
                                   [0] * STEPS)
     record = train_steps(model, batches, runner.loss_fn(total_loss), optimizer,

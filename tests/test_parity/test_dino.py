@@ -1,11 +1,12 @@
 """Parity of DINO with the official code (facebookresearch/dino, ``main_dino.py``) and with
 lightly's ``DINOLoss``.
 
-mmssl trains through a real mmengine ``Runner`` with the hooks its DINO configs register
-(``MomentumUpdateHook``, ``EpochScheduleHook``, ``FreezeParametersHook(epochs=1)``) and
-the ViT config's parameter groups; the reference is ``train_one_epoch`` of the official
-code written out below in plain torch: ``MultiCropWrapper``, ``DINOHead``, ``DINOLoss``
-(the centre and the teacher temperature schedule), the teacher EMA with
+mmssl trains through a real mmengine ``Runner`` with the hook its DINO configs get by
+default (``MomentumUpdateHook``: the training progress, from which the model warms its
+teacher temperature up and freezes its last layer over ``freeze_last_layer_epochs=1``,
+and the EMA) and the ViT config's parameter groups; the reference is ``train_one_epoch``
+of the official code written out below in plain torch: ``MultiCropWrapper``,
+``DINOHead``, ``DINOLoss`` (the centre and the teacher temperature schedule), the teacher EMA with
 ``momentum_schedule[it]``, ``cancel_gradients_last_layer`` and ``get_params_groups``. The
 backbones are the same mmpretrain modules with copied weights (the teacher's built with no
 stochastic depth, as the official teacher is). 3 epochs of 2 iterations: the teacher
@@ -27,6 +28,7 @@ from mmengine.runner import Runner
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from mmssl.models.utils import TrainingProgress
 from mmssl.registry import MODELS
 from tests._two_view import PLAIN_PREPROCESSOR, tiny_resnet
 from tests.test_parity._parity import (StepRecord, assert_same, assert_same_record, map_key,
@@ -308,11 +310,11 @@ def train_official(dino: OfficialDINO, epochs: Sequence[Sequence[list[Tensor]]],
 class StepRecorder(Hook):
     """Records a run for the comparison: the state before each step and at the end;
     each step's loss, teacher temperature, gradients
-    (before ``FreezeParametersHook`` cancels any) and last-layer weight after the step.
+    (before ``MomentumUpdateHook`` cancels any) and last-layer weight after the step.
     Seeds torch with ``runner.iter`` before each step (the student's stochastic depth
     draws, repeated by the reference)."""
 
-    priority = 'HIGHEST'  # its optimizer pre-hook runs before FreezeParametersHook's
+    priority = 'HIGHEST'  # its optimizer pre-hook runs before MomentumUpdateHook's
 
     def __init__(self) -> None:
         self.states: list[TrainingState] = []
@@ -364,7 +366,8 @@ def build_mmssl_dino(backbone: str, warmup_epochs: int = EPOCHS) -> nn.Module:
     student_backbone, _, channels, use_bn = BACKBONES[backbone]
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='DINO', num_crops=(2, NUM_LOCAL), base_momentum=BASE_MOMENTUM,
+        type='DINO', num_crops=(2, NUM_LOCAL), ema_momentum=BASE_MOMENTUM,
+        freeze_last_layer_epochs=FREEZE_LAST_LAYER_EPOCHS,
         teacher_temperature=TEACHER_TEMP, warmup_teacher_temperature=WARMUP_TEMP,
         warmup_teacher_temperature_epochs=warmup_epochs, backbone=student_backbone,
         neck=dict(type='DINONeck', in_channels=channels, hidden_channels=32,
@@ -404,9 +407,8 @@ def train_mmssl(model: nn.Module, batches: list[list[Tensor]], work_dir: str) ->
                                           weight_decay=WEIGHT_DECAY),
                            paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0,
                                               flat_decay_mult=0.0)),
-        custom_hooks=[dict(type='MomentumUpdateHook'), dict(type='EpochScheduleHook'),
-                      dict(type='FreezeParametersHook', epochs=FREEZE_LAST_LAYER_EPOCHS),
-                      recorder],
+        # No config here, hence no default_hooks.momentum_update: the hook given by hand.
+        custom_hooks=[dict(type='MomentumUpdateHook'), recorder],
         default_hooks=dict(checkpoint=None, logger=None),
         default_scope='mmssl', log_level='WARNING',
         experiment_name=f'parity-dino-{uuid.uuid4().hex[:12]}')  # one visualizer per run
@@ -438,21 +440,23 @@ def build_official(initial: dict[str, Tensor], backbone: str, loss_cls: type) ->
 def test_training_matches_the_official_code(backbone, loss_cls, per_step, tmp_path):
     batches = [crops(seed) for seed in range(ITERS_PER_EPOCH)]
     model = build_mmssl_dino(backbone)
-    momentum_calls, epoch_calls = [], []
-    spy(model, 'momentum_update', momentum_calls)
-    spy(model, 'set_epoch', epoch_calls)
+    progress_calls, ema_calls = [], []
+    spy(model, 'set_progress', progress_calls)
+    spy(model, 'ema_update', ema_calls)
     recorder = train_mmssl(model, batches, str(tmp_path))
 
-    # The schedules' indices: MomentumUpdateHook passes the finished iteration's 0-based
-    # index, the official code momentum_schedule[it] with it = the same index (no offset),
-    # and both cosines run over max_iters = epochs * iterations per epoch.
+    # The schedules' indices: MomentumUpdateHook hands over each iteration's 0-based index
+    # and epoch before it and runs the EMA after it at that index, the official code
+    # momentum_schedule[it] with it = the same index (no offset); both cosines run over
+    # max_iters = epochs * iterations per epoch.
     max_iters = EPOCHS * ITERS_PER_EPOCH
     momentum_schedule = cosine_scheduler(BASE_MOMENTUM, 1, EPOCHS, ITERS_PER_EPOCH)
-    assert momentum_calls == [(it, max_iters) for it in range(max_iters)]
-    assert [model.momentum_at(it, max_iters) for it in range(max_iters)] == pytest.approx(
+    assert progress_calls == [(TrainingProgress(it, max_iters, it // ITERS_PER_EPOCH, EPOCHS),)
+                              for it in range(max_iters)]
+    assert len(ema_calls) == max_iters
+    assert [model.ema_momentum_at(it, max_iters) for it in range(max_iters)] == pytest.approx(
         momentum_schedule.tolist(), abs=1e-12)
-    # tau_t by epoch: EpochScheduleHook gives the epoch, the official schedule's index.
-    assert epoch_calls == [(epoch,) for epoch in range(EPOCHS)]
+    # tau_t by epoch: the progress' epoch is the official schedule's index.
     temps = teacher_temp_schedule(WARMUP_TEMP, TEACHER_TEMP, EPOCHS, EPOCHS)
     assert temps.tolist() == pytest.approx([0.04, 0.055, 0.07])
     assert recorder.teacher_temperatures == pytest.approx(
@@ -489,5 +493,5 @@ def test_teacher_momentum_schedule_is_the_official_one():
     """Iteration ``it`` (0-based, as MomentumUpdateHook passes it) of 5 epochs x 7."""
     model = build_mmssl_dino('vit')
     official = cosine_scheduler(BASE_MOMENTUM, 1, 5, 7)
-    assert [model.momentum_at(it, 35) for it in range(35)] == pytest.approx(
+    assert [model.ema_momentum_at(it, 35) for it in range(35)] == pytest.approx(
         official.tolist(), abs=1e-12)

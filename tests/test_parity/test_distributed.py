@@ -17,9 +17,10 @@ import torch
 import torch.distributed as torch_dist
 from torch import Tensor, nn
 
+from mmssl.models.utils import TrainingProgress
 from mmssl.utils.dist import get_world_size, is_distributed
 from tests._dist import run_distributed
-from tests._helpers import image_views
+from tests._helpers import ema_step, image_views
 from tests.test_models.test_algorithms.test_barlow_twins import build_barlow_twins
 from tests.test_models.test_algorithms.test_byol import build_byol
 from tests.test_models.test_algorithms.test_dino import build_dino
@@ -87,7 +88,7 @@ def _train(model: nn.Module, rank: int, world_size: int, make_views: Callable[[i
     """
     batches = [local_rows(make_views(step), rank, world_size) for step in range(STEPS)]
     optimizer = RankAveragingSGD([p for p in model.parameters() if p.requires_grad], lr=lr)
-    after_step = (lambda step: model.momentum_update(step, STEPS)) if momentum else None
+    after_step = (lambda step: ema_step(model, step, STEPS)) if momentum else None
     record = train_steps(model, batches, _loss, optimizer, after_step)
     return dict(losses=record.losses, grads=record.grads, state=model.state_dict())
 
@@ -100,7 +101,7 @@ def train_moco(rank: int, world_size: int) -> Result:
     """MoCo (QueueKeys, ResNet-18), whole model in eval mode (Shuffling BN still permutes
     the key batch across ranks, but running statistics make each key independent of it)."""
     torch.manual_seed(0)
-    model = build_moco(queue_length=MOCO_QUEUE, momentum=0.9).eval()
+    model = build_moco(queue_length=MOCO_QUEUE, ema_momentum=0.9).eval()
     result = _train(model, rank, world_size, _two_views, momentum=True)
     queue = model.dictionary.queue
     # The ResNet-18's gradients and weights stay here: the queue and losses tell enough.
@@ -131,7 +132,7 @@ def train_swav(rank: int, world_size: int) -> Result:
     """SwAV with 2 + 2 crops and a feature queue from epoch 0, in training mode (the
     queue runs only then) with its BN layers in eval mode. Records every call's codes."""
     model = bn_in_eval_mode(build_swav(queue_length=SWAV_QUEUE, queue_start_epoch=0))
-    model.set_epoch(0)
+    model.set_progress(TrainingProgress(0, STEPS))
     codes: list[Tensor] = []
     compute_codes = model.head.codes
 
@@ -150,7 +151,7 @@ def train_swav(rank: int, world_size: int) -> Result:
 def train_dino(rank: int, world_size: int) -> Result:
     """DINO with a 2-block ViT (LayerNorm only, no batch statistics), training mode."""
     model = build_dino(num_crops=(2, 2))
-    model.set_epoch(0)
+    model.set_progress(TrainingProgress(0, STEPS))  # epoch 0: the warm-up's tau_t
     result = _train(model, rank, world_size, multi_crop_views, momentum=True, lr=DINO_LR)
     return dict(result, center=model.head.center)
 

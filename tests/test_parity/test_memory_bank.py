@@ -27,7 +27,7 @@ from tests.test_parity._parity import (assert_same, assert_same_record, assert_s
                                        copy_weights, train_steps)
 
 
-SIZE, BATCH, NEGATIVES, DIM, TEMPERATURE, BANK_MOMENTUM = 14, 4, 8, 16, 0.07, 0.5
+SIZE, BATCH, NEGATIVES, DIM, TEMPERATURE, PROXIMAL_WEIGHT = 14, 4, 8, 16, 0.07, 0.5
 NECK = dict(type='MoCoV2Neck', in_channels=64, hid_channels=32, out_channels=DIM,
             with_avg_pool=True)
 # Image indices per step: steps 3 and 4 revisit rows that earlier steps updated; rows 12
@@ -78,10 +78,10 @@ class NPIDReference(nn.Module):
 def build_moco_memory_bank() -> nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='MoCo', backbone=tiny_resnet(), momentum=None,
+        type='MoCo', backbone=tiny_resnet(), ema_momentum=None,
         neck=NECK, head=dict(type='InfoNCEHead', temperature=TEMPERATURE),
         dictionary=dict(type='MemoryBankKeys', size=SIZE, num_negatives=NEGATIVES, dim=DIM,
-                        momentum=BANK_MOMENTUM),
+                        proximal_weight=PROXIMAL_WEIGHT),
         bn_splits=1,  # plain BN: lemniscate's encoder has no split BN
         data_preprocessor=PLAIN_PREPROCESSOR))
     model.init_weights()
@@ -107,7 +107,7 @@ def reference_loss(reference: NPIDReference, step: Step) -> Tensor:
 def test_training_matches_lemniscate():
     model = build_moco_memory_bank()
     reference = NPIDReference(MODELS.build(tiny_resnet()), MODELS.build(NECK), SIZE, DIM,
-                              NEGATIVES, TEMPERATURE, BANK_MOMENTUM).train()
+                              NEGATIVES, TEMPERATURE, PROXIMAL_WEIGHT).train()
     # the encoder and the bank (not lemniscate's initial one)
     copy_weights(model, reference, MMSSL_TO_REF, ignore=NOT_IN_REFERENCE)
     initial_bank = model.dictionary.bank.feats.clone()

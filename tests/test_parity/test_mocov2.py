@@ -1,11 +1,11 @@
 """MoCo v2: mmssl's ``MoCo`` (QueueKeys, bn_splits=1) against mmpretrain's ``MoCo``.
 
-Intended differences: mmpretrain's ``momentum`` is 1 - m (0.001 for m = 0.999); its
-queue is (D, K), mmssl's (K, D) with a 0-d pointer; the EMA runs inside mmpretrain's
-``loss()`` before the keys, after the step in mmssl; the key encoder keeps its own BN
-statistics (mmpretrain copies the online ones at every update). On one process
-mmpretrain shuffles the key batch (a no-op for BN over the whole batch), mmssl with
-``bn_splits=1`` does not.
+Intended differences: mmpretrain's ``momentum`` (mmssl's ``ema_momentum``) is 1 - m (0.001
+for m = 0.999); its queue is (D, K), mmssl's (K, D) with a 0-d pointer; the EMA runs
+inside mmpretrain's ``loss()`` before the keys, after the step in mmssl; the key encoder
+keeps its own BN statistics (mmpretrain copies the online ones at every update). On one
+process mmpretrain shuffles the key batch (a no-op for BN over the whole batch), mmssl
+with ``bn_splits=1`` does not.
 """
 import torch
 
@@ -31,7 +31,7 @@ def build_moco_pair():
     mmssl_cfg = dict(type='MoCo', backbone=tiny_resnet(), neck=neck,
                      head=dict(type='InfoNCEHead', temperature=0.2),
                      dictionary=dict(type='QueueKeys', queue_length=QUEUE, dim=DIM),
-                     momentum=MOMENTUM, bn_splits=1)
+                     ema_momentum=MOMENTUM, bn_splits=1)
     reference_cfg = dict(type='MoCo', backbone=tiny_resnet(), neck=neck,
                          head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
                                    temperature=0.2),

@@ -33,7 +33,7 @@ def build_mocov3_pair(backbone: str = 'resnet'):
         parts = dict(backbone=tiny_vit(),
                      neck=mlp(32, 32, 16, num_layers=3, with_last_bn_affine=False))
     predictor = mlp(16, 32, 16, with_last_bn=False)
-    mmssl_cfg = dict(type='MoCoV3', **parts, base_momentum=BASE_MOMENTUM,
+    mmssl_cfg = dict(type='MoCoV3', **parts, ema_momentum=BASE_MOMENTUM,
                      head=dict(type='PredictorHead', predictor=predictor,
                                loss=dict(type='InfoNCEHead', temperature=TAU,
                                          loss_weight=2 * TAU)))

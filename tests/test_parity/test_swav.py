@@ -1,7 +1,7 @@
 """SwAV: mmssl against mmpretrain's ``SwAV``, step by step, with each one's own hooks.
 
-mmssl runs its ``EpochScheduleHook`` (queue start) and ``FreezeParametersHook``
-(prototypes), mmpretrain its ``SwAVHook`` (both), real hooks called by
+mmssl runs its ``MomentumUpdateHook`` (the training progress, from which the model starts
+its queue and freezes its prototypes), mmpretrain its ``SwAVHook`` (both), real hooks called by
 :class:`HookRunner`: one step of epoch 0 without a queue, then epoch 1, whose first two
 steps fill the queues of 2 batches and the last two use them; the prototypes are frozen
 for the first two steps.
@@ -17,7 +17,7 @@ import torch
 from mmpretrain.engine.hooks import SwAVHook
 from torch import Tensor
 
-from mmssl.engine.hooks import EpochScheduleHook, FreezeParametersHook
+from mmssl.engine.hooks import MomentumUpdateHook
 from tests._two_view import tiny_resnet
 from tests.test_parity._parity import (SWAV_IGNORE, SWAV_RULES, HookRunner, assert_same,
                                        assert_same_record, assert_same_state, build_pair, sgd,
@@ -38,6 +38,7 @@ def build_swav_pair():
     sinkhorn = dict(temperature=0.1, epsilon=0.05, sinkhorn_iterations=3)
     mmssl_cfg = dict(type='SwAV', backbone=tiny_resnet(), neck=neck, num_crops=NUM_CROPS,
                      queue_length=QUEUE_LEN, queue_start_epoch=QUEUE_START_EPOCH,
+                     freeze_prototypes_iters=FROZEN_ITERS,
                      head=dict(type='SwAVHead', feat_dim=FEAT, num_prototypes=PROTOTYPES,
                                **sinkhorn))
     reference_cfg = dict(type='SwAV', backbone=tiny_resnet(), neck=neck,
@@ -75,8 +76,7 @@ def test_swav_trains_as_mmpretrain_step_by_step():
     model, reference = build_swav_pair()
     batches = multi_crop_batches()
     optimizer, reference_optimizer = sgd(model, LR), sgd(reference, LR)
-    runner = HookRunner(model, [EpochScheduleHook(), FreezeParametersHook(iters=FROZEN_ITERS)],
-                        EPOCHS, optimizer)
+    runner = HookRunner(model, [MomentumUpdateHook()], EPOCHS, optimizer)
     reference_runner = HookRunner(reference, [SwAVHook(
         batch_size=BATCH, epoch_queue_starts=QUEUE_START_EPOCH, crops_for_assign=[0, 1],
         feat_dim=FEAT, queue_length=QUEUE_LEN,

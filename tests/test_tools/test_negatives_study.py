@@ -31,13 +31,13 @@ def test_cells_switch_only_the_dictionary_and_momentum():
     args = parse_args([DEMO_CONFIG, '--work-dir', 'unused', '--images', '100'])
     base = Config.fromfile(DEMO_CONFIG)
     e2e = cell_config(base, Cell('end_to_end', 64), args, num_images=100)
-    assert e2e.model.dictionary == dict(type='InBatchKeys') and e2e.model.momentum is None
+    assert e2e.model.dictionary == dict(type='InBatchKeys') and e2e.model.ema_momentum is None
     assert e2e.train_dataloader.batch_size == 64
     assert e2e.optim_wrapper.optimizer.lr == pytest.approx(base.optim_wrapper.optimizer.lr / 4)
     bank = cell_config(base, Cell('memory_bank', 1024), args, num_images=100)
     assert bank.model.dictionary.size == 100 and bank.model.dictionary.num_negatives == 1024
     moco = cell_config(base, Cell('moco', 4096, 0.999), args, num_images=100)
-    assert moco.model.dictionary.queue_length == 4096 and moco.model.momentum == 0.999
+    assert moco.model.dictionary.queue_length == 4096 and moco.model.ema_momentum == 0.999
     for cfg in (e2e, bank, moco):  # the same budget and backbone for every cell
         assert cfg.train_cfg.max_epochs == 1 and cfg.train_dataloader.dataset.indices == 100
         assert cfg.model.backbone == base.model.backbone

@@ -125,10 +125,10 @@ def test_compile_switch():
     cfg = Config.fromfile(DEVAUG_CONFIG)
     assert set_compile(cfg, None) == 'backbones (CompileBackbonesHook)'
     assert set_compile(cfg, False) == 'no'
-    assert [hook.type for hook in cfg.custom_hooks] == ['MomentumUpdateHook']
+    assert cfg.custom_hooks == []
     assert set_compile(cfg, True) == 'backbones (CompileBackbonesHook)'
-    assert [hook.type for hook in cfg.custom_hooks] == ['MomentumUpdateHook',
-                                                        'CompileBackbonesHook']
+    assert [hook.type for hook in cfg.custom_hooks] == ['CompileBackbonesHook']
+    assert cfg.default_hooks.momentum_update.type == 'MomentumUpdateHook'  # always there
 
 
 def test_precision_switch():

@@ -73,7 +73,7 @@ def _moco_queue_and_shuffle(rank, world_size):
     model = MoCo(
         backbone=dict(type='ResNet', depth=18, out_indices=(3,)),
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=16, out_channels=8),
-        head=dict(type='InfoNCEHead', temperature=0.2), momentum=0.999,
+        head=dict(type='InfoNCEHead', temperature=0.2), ema_momentum=0.999,
         dictionary=dict(type='QueueKeys', queue_length=16, dim=8))
     gen = torch.Generator().manual_seed(10 + rank)  # different images on each rank
     views = [torch.randn(2, 3, 16, 16, generator=gen) for _ in range(2)]

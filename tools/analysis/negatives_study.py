@@ -87,7 +87,7 @@ def cell_config(base, cell: Cell, args: argparse.Namespace, num_images: int):
                                     num_negatives=cell.size, dim=dim)
     else:
         cfg.model.dictionary = dict(type='QueueKeys', queue_length=cell.size, dim=dim)
-    cfg.model.momentum = cell.momentum
+    cfg.model.ema_momentum = cell.momentum
     cfg.train_dataloader.batch_size = batch
     apply_budget(cfg, args.config, args.epochs, args.images, args.knn_bank, args.knn_query)
     return cfg

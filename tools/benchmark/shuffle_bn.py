@@ -42,7 +42,7 @@ def build_mocov2(bn_splits: int, device: str, channels_last: bool):
     """MoCo v2 with a ResNet-18 (ImageNet stem, plain BN) and its 512-512-128 MLP neck."""
     model = MODELS.build(dict(
         type='MoCo', dictionary=dict(type='QueueKeys', queue_length=4096, dim=128),
-        momentum=0.999, bn_splits=bn_splits, channels_last=channels_last,
+        ema_momentum=0.999, bn_splits=bn_splits, channels_last=channels_last,
         backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN'),
                       zero_init_residual=False),
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=512, out_channels=128,

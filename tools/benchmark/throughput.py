@@ -4,10 +4,10 @@ One run, one machine, one folder of images, five measurements (``--rows``):
 
 - ``ceiling``: the model step alone. mmssl's MoCo v2 model from ``--config``, its full
   training step (``model.train_step(data, optim_wrapper)`` through mmengine's optim
-  wrapper, then the momentum update that ``MomentumUpdateHook`` makes) on two views
-  already on the device (random uint8 tensors made once; the data preprocessor only
-  normalises them). No data loading, no augmentation: what the end-to-end rows approach
-  when the data pipeline costs nothing.
+  wrapper, after ``model.set_progress`` and followed by ``model.ema_update()``, as
+  mmssl's ``MomentumUpdateHook`` does) on two views already on the device (random uint8
+  tensors made once; the data preprocessor only normalises them). No data loading, no
+  augmentation: what the end-to-end rows approach when the data pipeline costs nothing.
 - ``mmssl``: end to end, mmssl's runner on ``--config`` (by default the MoCo v2 config
   whose views are made on the device by the data preprocessor).
 - ``peer``: end to end, mmpretrain's own MoCo v2 config (``--peer-config``) with its CPU
@@ -30,7 +30,7 @@ folder, scanned recursively), batch size and workers from the command line, an
 ``InfiniteSampler`` (shuffled; no worker restart at the end of a small folder), no
 checkpoint, logger, visualisation or evaluation hooks, and on CUDA
 ``cudnn_benchmark=True`` for every row. Each config keeps its own pipeline, model,
-optimizer, lr schedule, remaining hooks (mmssl's ``MomentumUpdateHook``) and
+optimizer, lr schedule, remaining hooks (mmssl's default ``MomentumUpdateHook``) and
 ``pin_memory``. Peak GPU memory (``torch.cuda.max_memory_allocated``) is reset before
 each row. A row that raises is reported as failed and the next one runs; the exit status
 is then 1.
@@ -460,6 +460,7 @@ def time_ceiling(cfg, args, settings: dict, cuda: bool) -> dict:
     import torch
     from mmengine.optim import build_optim_wrapper
 
+    from mmssl.models.utils import TrainingProgress
     from mmssl.registry import MODELS
     from mmssl.utils import register_all_modules
 
@@ -492,9 +493,10 @@ def time_ceiling(cfg, args, settings: dict, cuda: bool) -> dict:
         if it == args.warmup:
             sync()
             start = time.perf_counter()
+        model.set_progress(TrainingProgress(it, total))
         model.train_step(data, optim_wrapper)
-        if hasattr(model, 'momentum_update'):
-            model.momentum_update(it, total)
+        if hasattr(model, 'ema_update'):
+            model.ema_update()
     sync()
     seconds = time.perf_counter() - start
     del model, optim_wrapper, views, data

@@ -3,9 +3,9 @@
 # over both view orders.
 model = dict(
     type='BYOL',
-    base_momentum=0.996,
-    momentum_schedule='cosine',
-    final_momentum=1.0,
+    ema_momentum=0.996,
+    ema_schedule='cosine',
+    ema_momentum_end=1.0,
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='SyncBN'),
                   zero_init_residual=False),
     neck=dict(type='NonLinearNeck', in_channels=2048, hid_channels=4096, out_channels=256,
@@ -17,6 +17,3 @@ model = dict(
                        out_channels=256, num_layers=2, with_bias=True, with_last_bn=False,
                        with_last_bias=True, with_avg_pool=False),
         loss=dict(type='CosineRegressionHead', loss='normalized_l2')))
-
-# The target network follows the online one after every iteration.
-custom_hooks = [dict(type='MomentumUpdateHook')]

@@ -5,16 +5,10 @@ model = dict(
     type='DenseCL',
     queue_length=65536,
     feat_dim=128,
-    momentum=0.999,
+    ema_momentum=0.999,
     loss_lambda=0.5,
+    dense_loss_start_iter=1000,  # the authors' warm-up: lambda 0 for the first 1000 iterations
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(type='DenseCLNeck', in_channels=2048, hid_channels=2048, out_channels=128,
               num_grid=None),
     head=dict(type='InfoNCEHead', temperature=0.2))
-
-custom_hooks = [
-    # The key encoder follows the query encoder after every iteration.
-    dict(type='MomentumUpdateHook'),
-    # The authors' warm-up: the dense loss weight is 0 for the first 1000 iterations.
-    dict(type='LossWeightWarmupHook', start_iters=1000),
-]

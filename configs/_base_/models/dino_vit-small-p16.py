@@ -5,19 +5,14 @@
 model = dict(
     type='DINO',
     num_crops=(2, 10),
-    base_momentum=0.996,
+    ema_momentum=0.996,
     teacher_temperature=0.07,
     warmup_teacher_temperature=0.04,
-    warmup_teacher_temperature_epochs=30,
+    warmup_teacher_temperature_epochs=30,  # tau_t's warm-up, by epoch
+    freeze_last_layer_epochs=1,  # the last layer frozen over epoch 0
     backbone=dict(type='VisionTransformer', arch='deit-small', patch_size=16, img_size=224,
                   drop_path_rate=0.1, out_type='cls_token'),
     neck=dict(type='DINONeck', in_channels=384, hidden_channels=2048, bottleneck_channels=256,
               out_channels=65536, num_layers=3, norm_last_layer=True),
     head=dict(type='DINOHead', out_channels=65536, student_temperature=0.1,
               center_momentum=0.9))
-
-custom_hooks = [
-    dict(type='MomentumUpdateHook'),  # the teacher's EMA after every iteration
-    dict(type='EpochScheduleHook'),  # the teacher temperature's warm-up, by epoch
-    dict(type='FreezeParametersHook', epochs=1),  # the last layer frozen over epoch 0
-]

@@ -3,11 +3,8 @@ model = dict(
     type='MoCo',
     # The MoCo mechanism: a momentum key encoder and a queue of K keys.
     dictionary=dict(type='QueueKeys', queue_length=65536, dim=128),
-    momentum=0.999,
+    ema_momentum=0.999,  # the key encoder follows the query encoder after every iteration
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
     neck=dict(type='LinearNeck', in_channels=2048, out_channels=128, gap_dim=2,
               norm_cfg=None),
     head=dict(type='InfoNCEHead', temperature=0.07))
-
-# The key encoder follows the query encoder after every iteration.
-custom_hooks = [dict(type='MomentumUpdateHook')]

@@ -6,8 +6,8 @@
 temperature = 1.0
 model = dict(
     type='MoCoV3',
-    base_momentum=0.99,
-    momentum_schedule='cosine',
+    ema_momentum=0.99,
+    ema_schedule='cosine',
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='SyncBN'),
                   zero_init_residual=True),
     neck=dict(type='NonLinearNeck', in_channels=2048, hid_channels=4096, out_channels=256,
@@ -19,5 +19,3 @@ model = dict(
                        out_channels=256, num_layers=2, with_bias=False, with_last_bn=False,
                        with_last_bias=False, with_avg_pool=False),
         loss=dict(type='InfoNCEHead', temperature=temperature, loss_weight=2 * temperature)))
-
-custom_hooks = [dict(type='MomentumUpdateHook')]

@@ -5,8 +5,8 @@
 temperature = 0.2
 model = dict(
     type='MoCoV3',
-    base_momentum=0.99,
-    momentum_schedule='cosine',
+    ema_momentum=0.99,
+    ema_schedule='cosine',
     backbone=dict(type='MoCoV3ViT', arch='mocov3-small', img_size=224, patch_size=16,
                   stop_grad_conv1=True),
     neck=dict(type='NonLinearNeck', in_channels=384, hid_channels=4096, out_channels=256,
@@ -18,5 +18,3 @@ model = dict(
                        out_channels=256, num_layers=2, with_bias=False, with_last_bn=True,
                        with_last_bn_affine=False, with_last_bias=False, with_avg_pool=False),
         loss=dict(type='InfoNCEHead', temperature=temperature, loss_weight=2 * temperature)))
-
-custom_hooks = [dict(type='MomentumUpdateHook')]

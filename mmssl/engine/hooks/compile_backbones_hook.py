@@ -1,7 +1,7 @@
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmssl.registry import HOOKS
+from .unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -20,7 +20,7 @@ class CompileBackbonesHook(Hook):
         self.options = options
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         if not hasattr(model, 'compile_backbones'):
             raise TypeError(f'CompileBackbonesHook: {type(model).__name__} has no '
                             f'compile_backbones(**options) method')

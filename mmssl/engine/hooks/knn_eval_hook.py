@@ -3,9 +3,9 @@ from typing import Optional, Sequence
 import torch
 from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmssl.registry import HOOKS
+from .unwrap import unwrap_model
 
 
 @HOOKS.register_module()
@@ -52,7 +52,7 @@ class KNNEvalHook(Hook):
 
     def before_train(self, runner) -> None:
         self._dataloader = runner.build_dataloader(self.dataloader_cfg, seed=runner.seed)
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         metrics = [self.metric_cfg]
         if getattr(model, 'has_online_probe', False):
             metrics.append(self.probe_metric_cfg)

@@ -7,6 +7,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmssl.models.utils.build import ModuleCfg, build_module
+from mmssl.models.utils.progress import TrainingProgress
 from mmssl.registry import MODELS
 
 
@@ -46,6 +47,13 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
     with :meth:`set_probe_features`; otherwise the probe costs one more backbone forward
     of that view (without gradient) per step.
 
+    Training progress: before every training iteration ``MomentumUpdateHook`` (a default
+    hook of every config) calls :meth:`set_progress`; an algorithm with schedules (EMA
+    factor, warm-ups, frozen parameters) computes them from :attr:`training_progress`, and
+    drops the gradients of its frozen parameters in :meth:`cancel_frozen_gradients`. A
+    model whose progress was never set (called by hand) stands past every warm-up: see
+    each algorithm's docstring.
+
     Args:
         backbone: the backbone, e.g. ``dict(type='ResNet', depth=50)`` from mmpretrain.
         neck: the projection neck, if any.
@@ -82,6 +90,28 @@ class BaseSelfSupervisor(BaseModel, metaclass=ABCMeta):
         self._probe_features: Optional[Tensor] = None
         if online_probe is not None:
             self.attach_online_probe(online_probe)
+        self._training_progress: Optional[TrainingProgress] = None
+
+    def set_progress(self, progress: TrainingProgress) -> None:
+        """Where training stands: the iteration about to run, its epoch and their totals.
+
+        Called before every training iteration (``MomentumUpdateHook``, or a loop of
+        one's own); the schedules read it from :attr:`training_progress`.
+        """
+        self._training_progress = TrainingProgress(*progress)
+
+    @property
+    def training_progress(self) -> Optional[TrainingProgress]:
+        """The progress last set, or ``None`` if it never was (a model called by hand)."""
+        return self._training_progress
+
+    def cancel_frozen_gradients(self) -> None:
+        """Drop the gradients of the parameters frozen at the current progress.
+
+        Called between backward and the optimizer step (an optimizer step pre-hook of
+        ``MomentumUpdateHook``), so the step leaves those parameters as they are (no
+        update, weight decay or momentum). Here: nothing is frozen.
+        """
 
     def forward(self,
                 inputs: Union[Tensor, list[Tensor]],

@@ -22,7 +22,7 @@ class BYOL(MomentumSelfSupervisor):
 
     Args:
         backbone, neck, head: the encoder, the projector and a :class:`PredictorHead`.
-        base_momentum, momentum_schedule, final_momentum: the target's EMA (BYOL's
+        ema_momentum, ema_schedule, ema_momentum_end: the target's EMA factor (BYOL's
             defaults: 0.996 -> 1, cosine).
         **kwargs: ``data_preprocessor``, ``channels_last``, ``init_cfg``: as
             :class:`MomentumSelfSupervisor`.
@@ -32,13 +32,13 @@ class BYOL(MomentumSelfSupervisor):
                  backbone: ModuleCfg,
                  neck: ModuleCfg,
                  head: ModuleCfg,
-                 base_momentum: float = 0.996,
-                 momentum_schedule: str = 'cosine',
-                 final_momentum: float = 1.0,
+                 ema_momentum: float = 0.996,
+                 ema_schedule: str = 'cosine',
+                 ema_momentum_end: float = 1.0,
                  **kwargs) -> None:
-        super().__init__(backbone, neck, head, base_momentum=base_momentum,
-                         momentum_schedule=momentum_schedule,
-                         final_momentum=final_momentum, **kwargs)
+        super().__init__(backbone, neck, head, ema_momentum=ema_momentum,
+                         ema_schedule=ema_schedule, ema_momentum_end=ema_momentum_end,
+                         **kwargs)
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:

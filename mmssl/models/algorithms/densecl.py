@@ -8,6 +8,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmssl.models.memories import QueueKeys, check_neck_output_dim, rename_state_prefixes
+from mmssl.models.utils.progress import delayed_warmup_factor
 from mmssl.models.utils.shuffle_bn import (DEFAULT_BN_SPLITS, forward_in_splits,
                                            forward_shuffled, use_split_bn)
 from mmssl.registry import MODELS
@@ -47,7 +48,7 @@ class DenseCL(MomentumSelfSupervisor):
 
     Query encoder: backbone + ``DenseCLNeck`` (mmpretrain), whose global MLP projects the
     pooled last map and whose 1x1-conv MLP projects every location of it. Key encoder:
-    their momentum copy (EMA through ``MomentumUpdateHook``), with Shuffling BN. Two
+    their momentum copy (EMA, :meth:`ema_update`), with Shuffling BN. Two
     queues of negatives, each a :class:`QueueKeys` as MoCo's (same lookup and update):
     ``global_keys`` holds the global keys, ``dense_keys`` the dense keys pooled over the
     locations of each image, as in the authors' code.
@@ -60,9 +61,12 @@ class DenseCL(MomentumSelfSupervisor):
       the N*L locations.
     - Total: ``(1 - λ) * global + λ * dense``, both through the same head (τ 0.2).
 
-    The authors keep λ at 0 for the first 1000 iterations: ``LossWeightWarmupHook``
-    does that through :meth:`set_loss_warmup_factor`. The first view's backbone map is
-    handed to the online probe, if any, so the probe costs no extra forward.
+    The authors keep λ at 0 for the first 1000 iterations: λ in use is ``loss_lambda``
+    times a warm-up factor of the training progress (:meth:`set_progress`), 0 before
+    ``dense_loss_start_iter``, then 1 (at once, or over ``dense_loss_ramp_iters``); with
+    no progress set (a model called by hand) it is ``loss_lambda``. It is logged as
+    ``dense_weight``. The first view's backbone map is handed to the online probe, if
+    any, so the probe costs no extra forward.
 
     Args:
         backbone: a CNN whose last output is a map (N, C, S, S).
@@ -70,8 +74,12 @@ class DenseCL(MomentumSelfSupervisor):
         head: an :class:`InfoNCEHead`.
         queue_length: K of each queue, a multiple of the global batch size.
         feat_dim: D, the neck's output dimension (``neck.out_channels``).
-        momentum: m of the key encoder (0.999).
+        ema_momentum: m of the key encoder's EMA (0.999).
         loss_lambda: λ, the weight of the dense loss.
+        dense_loss_start_iter: the iteration from which the dense loss counts (1000);
+            λ is 0 before it.
+        dense_loss_ramp_iters: iterations of a linear rise of λ to ``loss_lambda`` from
+            ``dense_loss_start_iter`` on (0: a step, the authors').
         bn_splits: Shuffling BN on one process, as :class:`MoCo`'s (default 8, the
             paper's 8 GPUs; a divisor of the per-process batch; 1 turns it off; ignored
             with several processes).
@@ -85,36 +93,40 @@ class DenseCL(MomentumSelfSupervisor):
                  head: ModuleCfg,
                  queue_length: int = 65536,
                  feat_dim: int = 128,
-                 momentum: float = 0.999,
+                 ema_momentum: float = 0.999,
                  loss_lambda: float = 0.5,
+                 dense_loss_start_iter: int = 1000,
+                 dense_loss_ramp_iters: int = 0,
                  bn_splits: int = DEFAULT_BN_SPLITS,
                  online_probe: Optional[ModuleCfg] = None,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
-        super().__init__(backbone, neck, head, base_momentum=momentum,
+        super().__init__(backbone, neck, head, ema_momentum=ema_momentum,
                          data_preprocessor=data_preprocessor, channels_last=channels_last,
                          init_cfg=init_cfg, online_probe=online_probe)
         if not 0.0 <= loss_lambda <= 1.0:
             raise ValueError(f'DenseCL loss_lambda must be in [0, 1], got {loss_lambda}')
+        if dense_loss_start_iter < 0 or dense_loss_ramp_iters < 0:
+            raise ValueError(f'DenseCL needs dense_loss_start_iter >= 0 and '
+                             f'dense_loss_ramp_iters >= 0, got {dense_loss_start_iter} and '
+                             f'{dense_loss_ramp_iters}')
         check_neck_output_dim(self.neck, feat_dim, 'model.feat_dim')
         self.global_keys = QueueKeys(queue_length, feat_dim, length_key='model.queue_length')
         self.dense_keys = QueueKeys(queue_length, feat_dim, length_key='model.queue_length')
         self.loss_lambda = loss_lambda
+        self.dense_loss_start_iter = dense_loss_start_iter
+        self.dense_loss_ramp_iters = dense_loss_ramp_iters
         self.bn_splits = use_split_bn(self, bn_splits)
-        self._warmup_factor = 1.0
 
     @property
     def dense_loss_weight(self) -> float:
-        """λ in use: ``loss_lambda`` times the warm-up factor."""
-        return self._warmup_factor * self.loss_lambda
-
-    def set_loss_warmup_factor(self, factor: float) -> float:
-        """Scale the dense loss weight λ by ``factor`` in [0, 1]; returns the λ in use."""
-        if not 0.0 <= factor <= 1.0:
-            raise ValueError(f'the loss warm-up factor must be in [0, 1], got {factor}')
-        self._warmup_factor = float(factor)
-        return self.dense_loss_weight
+        """λ in use: ``loss_lambda`` times the warm-up factor of the training progress."""
+        progress = self.training_progress
+        if progress is None:
+            return self.loss_lambda
+        return self.loss_lambda * delayed_warmup_factor(
+            progress.iter, self.dense_loss_start_iter, self.dense_loss_ramp_iters)
 
     @staticmethod
     def _encode(backbone: nn.Module, neck: nn.Module, x: Tensor) -> DenseEncoding:
@@ -143,7 +155,8 @@ class DenseCL(MomentumSelfSupervisor):
             global_negatives, dense_negatives: (K, D) L2-normalised negatives.
 
         Returns:
-            ``loss_global`` (1 - λ) * InfoNCE and ``loss_dense`` λ * dense InfoNCE.
+            ``loss_global`` (1 - λ) * InfoNCE, ``loss_dense`` λ * dense InfoNCE and
+            ``dense_weight`` λ (logged, not a loss).
         """
         num_locations = query.dense_proj.shape[2]
         if math.prod(query.backbone_map.shape[2:]) != num_locations:
@@ -163,7 +176,9 @@ class DenseCL(MomentumSelfSupervisor):
                                     matched_key.transpose(1, 2).reshape(-1, dim),
                                     dense_negatives)
         weight = self.dense_loss_weight
-        return dict(loss_global=(1 - weight) * loss_global, loss_dense=weight * loss_dense)
+        # new_full: a fill on the device, no copy from the host.
+        return dict(loss_global=(1 - weight) * loss_global, loss_dense=weight * loss_dense,
+                    dense_weight=loss_dense.new_full((), weight))
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:

@@ -35,8 +35,9 @@ class MoCo(MomentumSelfSupervisor):
     Args:
         backbone, neck, head: the query encoder and an :class:`InfoNCEHead`.
         dictionary: the dictionary part, e.g. ``dict(type='QueueKeys', queue_length=65536)``.
-        momentum: m of the momentum key encoder (0.999), required by a dictionary whose
-            ``key_encoder`` is ``'momentum'`` and refused by the others (``None``).
+        ema_momentum: m of the momentum key encoder's EMA (0.999), required by a
+            dictionary whose ``key_encoder`` is ``'momentum'`` and refused by the others
+            (``None``).
         bn_splits: Shuffling BN on one process (see :mod:`mmssl.models.utils.shuffle_bn`):
             the encoders' BN layers normalise ``bn_splits`` groups of the batch apart, as
             on ``bn_splits`` GPUs, and keys are computed on the batch reordered across the
@@ -52,7 +53,7 @@ class MoCo(MomentumSelfSupervisor):
                  neck: ModuleCfg,
                  head: ModuleCfg,
                  dictionary: ModuleCfg,
-                 momentum: Optional[float] = None,
+                 ema_momentum: Optional[float] = None,
                  bn_splits: int = DEFAULT_BN_SPLITS,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
@@ -63,12 +64,12 @@ class MoCo(MomentumSelfSupervisor):
             raise TypeError(f'model.dictionary must be a ContrastDictionary (QueueKeys, '
                             f'InBatchKeys, MemoryBankKeys), got {type(dictionary).__name__}')
         uses_momentum = dictionary.key_encoder == 'momentum'
-        if uses_momentum != (momentum is not None):
+        if uses_momentum != (ema_momentum is not None):
             raise ValueError(
-                f'model.momentum={momentum} does not fit model.dictionary '
+                f'model.ema_momentum={ema_momentum} does not fit model.dictionary '
                 f'{type(dictionary).__name__}: set it (e.g. 0.999) for QueueKeys, which has '
                 f'a momentum key encoder, and leave it None for the other dictionaries')
-        super().__init__(backbone, neck, head, base_momentum=momentum,
+        super().__init__(backbone, neck, head, ema_momentum=ema_momentum,
                          data_preprocessor=data_preprocessor, channels_last=channels_last,
                          init_cfg=init_cfg, online_probe=online_probe)
         if dictionary.dim is not None:

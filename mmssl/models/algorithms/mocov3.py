@@ -18,13 +18,13 @@ class MoCoV3(BYOL):
     (a frozen random patch projection).
 
     Args:
-        base_momentum: m at the start (0.99); other arguments as :class:`BYOL`.
+        ema_momentum: m at the start (0.99); other arguments as :class:`BYOL`.
     """
 
     def __init__(self,
                  backbone: ModuleCfg,
                  neck: ModuleCfg,
                  head: ModuleCfg,
-                 base_momentum: float = 0.99,
+                 ema_momentum: float = 0.99,
                  **kwargs) -> None:
-        super().__init__(backbone, neck, head, base_momentum=base_momentum, **kwargs)
+        super().__init__(backbone, neck, head, ema_momentum=ema_momentum, **kwargs)

@@ -23,17 +23,19 @@ class SwAV(BaseSelfSupervisor):
     Sinkhorn-Knopp over the global batch (no gradient), and every other view predicts
     them (:meth:`SwAVHead.loss`).
 
-    Prototypes are L2-normalised before each training forward. Keeping them frozen over
-    the first iterations is ``FreezeParametersHook``'s job, through
-    :meth:`cancel_frozen_gradients`.
+    Prototypes are L2-normalised before each training forward, and stay frozen over the
+    first ``freeze_prototypes_iters`` iterations (:meth:`cancel_frozen_gradients`).
 
     Projection queues (small batches): ``projection_queues`` holds one
     :class:`FIFOQueue` per global view, that view's last ``queue_length`` projections of
     the global batch (L2-normalised neck outputs, not negatives). From the epoch
-    ``queue_start_epoch`` on (given by ``EpochScheduleHook`` through :meth:`set_epoch`)
-    each step enqueues them; once a queue is full its scores join the Sinkhorn
-    equipartition (:meth:`SwAVHead.codes`). Queue scores only shape the codes: they get
-    no code and no gradient.
+    ``queue_start_epoch`` on each step enqueues them; once a queue is full its scores
+    join the Sinkhorn equipartition (:meth:`SwAVHead.codes`). Queue scores only shape the
+    codes: they get no code and no gradient.
+
+    Both schedules read the training progress (:meth:`set_progress`, before every
+    training iteration). With no progress set (a model called by hand) the prototypes
+    are not frozen and, in training mode, the queue is in use.
 
     Args:
         backbone, neck: the encoder and projection (``SwAVNeck``).
@@ -42,6 +44,8 @@ class SwAV(BaseSelfSupervisor):
         queue_length: the length of each queue, a multiple of the global batch; 0: no
             queue.
         queue_start_epoch: the epoch from which the queues are filled (15 in the paper).
+        freeze_prototypes_iters: iterations with the prototypes frozen (313 at batch 4096
+            in the paper: one epoch); 0: none.
         data_preprocessor, channels_last, init_cfg, online_probe: as
             :class:`BaseSelfSupervisor` (the probe reads the first view's backbone output
             of the multi-crop forward, at no extra cost).
@@ -54,6 +58,7 @@ class SwAV(BaseSelfSupervisor):
                  num_crops: Sequence[int] = (2, 6),
                  queue_length: int = 0,
                  queue_start_epoch: int = 15,
+                 freeze_prototypes_iters: int = 313,
                  data_preprocessor: Optional[ModuleCfg] = None,
                  channels_last: bool = False,
                  init_cfg: Optional[Union[dict, list]] = None,
@@ -65,6 +70,10 @@ class SwAV(BaseSelfSupervisor):
                              f'view and two views in all, got {tuple(num_crops)}')
         self.num_crops = tuple(num_crops)
         self.queue_start_epoch = queue_start_epoch
+        if freeze_prototypes_iters < 0:
+            raise ValueError(f'SwAV freeze_prototypes_iters must be >= 0, '
+                             f'got {freeze_prototypes_iters}')
+        self.freeze_prototypes_iters = freeze_prototypes_iters
         check_neck_output_dim(self.neck, self.head.prototypes.in_features,
                               'model.head.feat_dim')
         self.projection_queues = nn.ModuleList(
@@ -73,20 +82,18 @@ class SwAV(BaseSelfSupervisor):
             for _ in range(num_crops[0] if queue_length else 0))
         # How many rows of the queues hold real projections (saturates at queue_length).
         self.register_buffer('queue_filled', torch.zeros((), dtype=torch.long))
-        self._epoch: Optional[int] = None
 
-    def set_epoch(self, epoch: int) -> None:
-        """The training epoch that starts (``EpochScheduleHook``): it starts the queue."""
-        self._epoch = epoch
+    def prototypes_frozen(self) -> bool:
+        """Whether the prototypes are frozen at the training progress."""
+        progress = self.training_progress
+        return progress is not None and progress.iter < self.freeze_prototypes_iters
 
     def cancel_frozen_gradients(self) -> None:
-        """Drop the prototypes' gradients, so the optimizer leaves them as they are.
-
-        ``FreezeParametersHook`` calls it between backward and the optimizer step during
-        the first iterations (313 at batch 4096 in the paper: one epoch).
-        """
-        for param in self.head.prototypes.parameters():
-            param.grad = None
+        """Drop the prototypes' gradients while they are frozen, so the optimizer leaves
+        them as they are."""
+        if self.prototypes_frozen():
+            for param in self.head.prototypes.parameters():
+                param.grad = None
 
     def loss(self, inputs: list[Tensor],
              data_samples: Optional[list[DataSample]] = None) -> dict[str, Tensor]:
@@ -122,12 +129,8 @@ class SwAV(BaseSelfSupervisor):
     def _queue_started(self) -> bool:
         if not len(self.projection_queues) or not self.training:
             return False
-        if self._epoch is None:
-            raise RuntimeError(
-                'SwAV with a queue needs the training epoch: add '
-                "custom_hooks = [dict(type='EpochScheduleHook')] to the config "
-                '(or call model.set_epoch(epoch) before each epoch)')
-        return self._epoch >= self.queue_start_epoch
+        progress = self.training_progress
+        return progress is None or progress.epoch >= self.queue_start_epoch
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
         # Checkpoints of the layout before projection_queues: queues.0.keys, ...

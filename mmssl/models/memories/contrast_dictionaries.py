@@ -79,15 +79,16 @@ class MemoryBankKeys(ContrastDictionary):
         size: N, the number of images in the training set (``sample_idx`` < N).
         num_negatives: m (4096 in NPID).
         dim: D of the features (128).
-        momentum: of the proximal update (0.5).
+        proximal_weight: w of the proximal update ``v <- normalise(w * v + (1 - w) * f)``
+            (0.5).
     """
 
     needs_sample_idx = True
 
     def __init__(self, size: int, num_negatives: int = 4096, dim: int = 128,
-                 momentum: float = 0.5) -> None:
+                 proximal_weight: float = 0.5) -> None:
         super().__init__()
-        self.bank = MemoryBank(dim, size, momentum)
+        self.bank = MemoryBank(dim, size, proximal_weight)
         self.dim = dim
         self.num_negatives = num_negatives
         self._indices_checked = False

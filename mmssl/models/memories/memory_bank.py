@@ -28,8 +28,8 @@ class MemoryBank(nn.Module):
     """A per-image bank of L2-normalised features (NPID, Wu et al. 2018).
 
     Row i holds the running feature of dataset image i, updated by the proximal rule
-    ``v_i <- normalise(m * v_i + (1 - m) * f_i)`` (m = 0.5 in NPID). The rows are a
-    buffer, so checkpoints save them and a resume restores them.
+    ``v_i <- normalise(w * v_i + (1 - w) * f_i)``, w = ``proximal_weight`` (0.5 in NPID).
+    The rows are a buffer, so checkpoints save them and a resume restores them.
 
     In distributed training each rank keeps a full replica. :meth:`update` gathers the
     (index, feature) pairs of the global batch and every rank applies the same update,
@@ -41,17 +41,18 @@ class MemoryBank(nn.Module):
     Args:
         dim: D, the feature dimension (128 in NPID).
         size: N, the number of images in the dataset.
-        momentum: m of the proximal update (0.5).
+        proximal_weight: w, the weight of the stored row in the proximal update (0.5).
     """
 
-    def __init__(self, dim: int, size: int, momentum: float = 0.5) -> None:
+    def __init__(self, dim: int, size: int, proximal_weight: float = 0.5) -> None:
         super().__init__()
         if dim <= 0 or size <= 0:
             raise ValueError(f'MemoryBank needs dim > 0 and size > 0, got dim={dim}, '
                              f'size={size}')
-        if not 0 <= momentum < 1:
-            raise ValueError(f'MemoryBank momentum must be in [0, 1), got {momentum}')
-        self.dim, self.size, self.momentum = dim, size, momentum
+        if not 0 <= proximal_weight < 1:
+            raise ValueError(f'MemoryBank proximal_weight must be in [0, 1), '
+                             f'got {proximal_weight}')
+        self.dim, self.size, self.proximal_weight = dim, size, proximal_weight
         # Random unit vectors until the first visit of each image, as in NPID.
         self.register_buffer('feats', F.normalize(torch.randn(size, dim), dim=1))
 
@@ -86,10 +87,10 @@ class MemoryBank(nn.Module):
         all_indices = concat_all_gather(indices.long())
         all_feats = concat_all_gather(feats.to(self.feats.dtype))
         rows, source = first_occurrence_rows(all_indices)
-        new = F.normalize(self.momentum * self.feats[rows] +
-                          (1 - self.momentum) * all_feats[source], dim=1)
+        weight = self.proximal_weight
+        new = F.normalize(weight * self.feats[rows] + (1 - weight) * all_feats[source], dim=1)
         # Repeated rows receive identical values, so the write order does not matter.
         self.feats.index_copy_(0, rows, new)
 
     def extra_repr(self) -> str:
-        return f'dim={self.dim}, size={self.size}, momentum={self.momentum}'
+        return f'dim={self.dim}, size={self.size}, proximal_weight={self.proximal_weight}'

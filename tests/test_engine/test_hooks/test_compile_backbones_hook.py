@@ -8,7 +8,7 @@ from tests._helpers import resnet18
 
 def test_online_and_momentum_backbones_compile_separately_and_keep_their_keys():
     model = MODELS.build(dict(
-        type='MoCo', backbone=resnet18(), momentum=0.99,
+        type='MoCo', backbone=resnet18(), ema_momentum=0.99,
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=32, out_channels=16),
         head=dict(type='InfoNCEHead', temperature=0.2),
         dictionary=dict(type='QueueKeys', queue_length=16, dim=16)))

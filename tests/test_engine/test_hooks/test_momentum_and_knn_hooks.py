@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmssl.models.utils import cosine_momentum
+from mmssl.models.utils import TrainingProgress, cosine_momentum
 from tests._helpers import DEMO_CONFIG, tiny_run_overrides
 
 KNN_LOADER = dict(
@@ -35,11 +35,11 @@ def _scalars(work_dir):
 
 def test_momentum_hook_passes_the_runner_iteration_and_max_iters(tmp_path,
                                                                  fashion_mnist_root):
-    runner = _runner(str(tmp_path), model=dict(momentum=0.9))
-    runner.model.momentum_schedule = 'cosine'  # so that m depends on (iteration, max_iters)
+    runner = _runner(str(tmp_path), model=dict(ema_momentum=0.9))  # no custom_hooks
+    runner.model.ema_schedule = 'cosine'  # so that m depends on (iteration, max_iters)
     before = [p.clone() for p in runner.model.momentum_backbone.parameters()]
     runner.train()  # 3 iterations
-    logged = [row['momentum'] for row in _scalars(str(tmp_path)) if 'momentum' in row]
+    logged = [row['ema_momentum'] for row in _scalars(str(tmp_path)) if 'ema_momentum' in row]
     assert logged == pytest.approx([cosine_momentum(0.9, 1.0, it, 3) for it in range(3)])
     after = list(runner.model.momentum_backbone.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(after, before))  # the EMA moved it
@@ -47,18 +47,30 @@ def test_momentum_hook_passes_the_runner_iteration_and_max_iters(tmp_path,
         assert not target.requires_grad and online.requires_grad
 
 
-def test_momentum_hook_refuses_a_model_without_momentum_update(tmp_path, fashion_mnist_root):
+def test_momentum_hook_does_nothing_for_a_model_without_a_target(tmp_path, fashion_mnist_root):
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.merge_from_dict(tiny_run_overrides(str(tmp_path), images=8, batch=8))
     cfg.model = dict(type='SimCLR', backbone=cfg.model.backbone, neck=cfg.model.neck,
                      head=dict(type='NTXentHead', temperature=0.2))
-    with pytest.raises(TypeError, match='SimCLR has no momentum_update'):
-        Runner.from_cfg(cfg).train()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1 and runner.model.training_progress == TrainingProgress(0, 1, 0, 1)
+    assert not any('ema_momentum' in row for row in _scalars(str(tmp_path)))
+
+
+def test_a_momentum_hook_left_in_custom_hooks_does_not_update_twice(tmp_path,
+                                                                    fashion_mnist_root):
+    runner = _runner(str(tmp_path), custom_hooks=[dict(type='MomentumUpdateHook')])
+    calls = []
+    original = runner.model.ema_update
+    runner.model.ema_update = lambda: calls.append(1) or original()
+    with pytest.warns(UserWarning, match='MomentumUpdateHook is registered twice'):
+        runner.train()  # 3 iterations
+    assert len(calls) == 3
 
 
 def test_knn_hook_logs_before_training_and_at_the_end(tmp_path, fashion_mnist_root):
-    hooks = [dict(type='MomentumUpdateHook'),
-             dict(type='KNNEvalHook', dataloader=KNN_LOADER, before_train=True, k=5)]
+    hooks = [dict(type='KNNEvalHook', dataloader=KNN_LOADER, before_train=True, k=5)]
     _runner(str(tmp_path), custom_hooks=hooks, log_level='INFO').train()
     rows = [row for row in _scalars(str(tmp_path)) if 'knn/top1' in row]
     assert [row['step'] for row in rows] == [0, 3]

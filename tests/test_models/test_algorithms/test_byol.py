@@ -6,7 +6,7 @@ import torch
 from mmengine.optim import OptimWrapper
 
 from mmssl.registry import MODELS
-from tests._helpers import image_views
+from tests._helpers import ema_step, image_views
 from tests._two_view import PLAIN_PREPROCESSOR, mlp, perturb_targets, tiny_resnet, train_demo
 
 
@@ -32,7 +32,7 @@ def test_target_is_a_frozen_copy_of_backbone_and_projector_with_the_papers_momen
     for online, target in model.momentum_pairs():
         for p_o, p_t in zip(online.parameters(), target.parameters()):
             assert torch.equal(p_o, p_t) and not p_t.requires_grad
-    assert model.momentum_at(0, 100) == 0.996 and model.momentum_at(100, 100) == 1.0
+    assert model.ema_momentum_at(0, 100) == 0.996 and model.ema_momentum_at(100, 100) == 1.0
 
 
 def test_loss_is_2_minus_2_cos_summed_over_both_view_orders():
@@ -69,7 +69,7 @@ def test_target_follows_the_online_network_by_ema_with_a_cosine_momentum():
         for p in list(model.backbone.parameters()) + list(model.neck.parameters()):
             p.add_(1.0)
     before = copy.deepcopy([model.momentum_backbone, model.momentum_neck])
-    m = model.momentum_update(3, 10)
+    m = ema_step(model, 3, 10)
     assert m == pytest.approx(1 - (1 - 0.996) * (math.cos(math.pi * 3 / 10) + 1) / 2)
     for (online, target), old in zip(model.momentum_pairs(), before):
         for new_t, old_t, p_o in zip(target.parameters(), old.parameters(), online.parameters()):
@@ -91,7 +91,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     start = objective()
     for it in range(5):
         model.train_step(data, optim)
-        model.momentum_update(it, 5)
+        ema_step(model, it, 5)
     assert objective() < start - 0.05
 
 
@@ -106,4 +106,4 @@ def test_demo_config_trains_a_few_iterations(tmp_path, fashion_mnist_root):
     assert math.isfinite(runner.message_hub.get_scalar('train/loss').current())
     # the last EMA step used the cosine momentum of iteration 2 of 3, from 0.99
     expected = 1 - (1 - 0.99) * (math.cos(math.pi * 2 / 3) + 1) / 2
-    assert runner.message_hub.get_scalar('train/momentum').current() == pytest.approx(expected)
+    assert runner.message_hub.get_scalar('train/ema_momentum').current() == pytest.approx(expected)

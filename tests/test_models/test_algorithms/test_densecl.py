@@ -7,19 +7,20 @@ from mmengine.optim import OptimWrapper
 
 from mmssl.models.algorithms.densecl import match_locations
 from mmssl.models.memories import QueueKeys
+from mmssl.models.utils import TrainingProgress, delayed_warmup_factor
 from mmssl.registry import MODELS
-from tests._helpers import image_views
+from tests._helpers import ema_step, image_views
 from tests._two_view import perturb_targets
 
 TAU = 0.2
 
 
-def build_densecl(queue_length=16, feat_dim=8, momentum=0.99, bn_splits=1, num_grid=None,
-                  loss_lambda=0.5, neck_out_channels=None):
+def build_densecl(queue_length=16, feat_dim=8, ema_momentum=0.99, bn_splits=1, num_grid=None,
+                  loss_lambda=0.5, neck_out_channels=None, **kwargs):
     """ResNet_CIFAR-18 at width 8 (64 channels): a 3 x 3 last map on 24-px views."""
     model = MODELS.build(dict(
-        type='DenseCL', queue_length=queue_length, feat_dim=feat_dim, momentum=momentum,
-        loss_lambda=loss_lambda, bn_splits=bn_splits,
+        type='DenseCL', queue_length=queue_length, feat_dim=feat_dim, ema_momentum=ema_momentum,
+        loss_lambda=loss_lambda, bn_splits=bn_splits, **kwargs,
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
         neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16,
@@ -197,38 +198,57 @@ def test_gradients_reach_the_query_side_and_not_the_key_side():
             assert param.grad is not None and param.grad.abs().sum() > 0, name
 
 
+def test_the_dense_weight_warms_up_by_iteration():
+    model = build_densecl(loss_lambda=0.5, dense_loss_start_iter=2)
+    assert model.dense_loss_weight == 0.5  # no progress set: past the warm-up
+    weights = []
+    for it in range(4):
+        model.set_progress(TrainingProgress(it, 10))
+        weights.append(model.dense_loss_weight)
+    assert weights == [0, 0, 0.5, 0.5]
+    ramp = build_densecl(loss_lambda=0.5, dense_loss_start_iter=1, dense_loss_ramp_iters=4)
+    weights = []
+    for it in range(7):
+        ramp.set_progress(TrainingProgress(it, 10))
+        weights.append(ramp.dense_loss_weight)
+    assert weights == [0, 0.125, 0.25, 0.375, 0.5, 0.5, 0.5]
+    assert [delayed_warmup_factor(it, 0) for it in range(2)] == [1, 1]
+    with pytest.raises(ValueError, match='dense_loss_start_iter >= 0'):
+        build_densecl(dense_loss_start_iter=-1)
+
+
 def test_the_warmup_factor_scales_the_dense_weight():
-    model = build_densecl(loss_lambda=0.5)
+    model = build_densecl(loss_lambda=0.5, dense_loss_start_iter=1)
     views = image_views(4, size=24)
-    assert model.set_loss_warmup_factor(0.0) == 0.0
+    model.set_progress(TrainingProgress(0, 10))  # before dense_loss_start_iter
+    assert model.dense_loss_weight == 0.0
     losses = model.loss(views)
-    assert losses['loss_dense'].item() == 0.0
-    sum(losses.values()).backward()
+    assert losses['loss_dense'].item() == 0.0 and losses['dense_weight'].item() == 0.0
+    sum(value for key, value in losses.items() if 'loss' in key).backward()
     # with weight 0 the dense MLP gets a zero gradient; the global loss has weight 1
     assert all(p.grad.abs().sum() == 0 for p in model.neck.mlp2.parameters())
     assert all(p.grad.abs().sum() > 0 for p in model.neck.mlp.parameters())
     full = copy.deepcopy(model)
-    full.set_loss_warmup_factor(1.0)
+    full.set_progress(TrainingProgress(1, 10))
     assert full.dense_loss_weight == 0.5
     with torch.no_grad():
         query, key = full.encode_query(views[0]), full.encode_key(views[1])
         negatives = (full.global_keys.queue.snapshot(), full.dense_keys.queue.snapshot())
         weighted = full.contrastive_losses(query, key, *negatives)
-        full.set_loss_warmup_factor(0.0)
+        full.set_progress(TrainingProgress(0, 10))
         unweighted = full.contrastive_losses(query, key, *negatives)
     assert unweighted['loss_global'].item() == pytest.approx(
         2 * weighted['loss_global'].item(), rel=1e-6)
-    with pytest.raises(ValueError, match='in \\[0, 1\\], got 1.5'):
-        model.set_loss_warmup_factor(1.5)
+    assert weighted['dense_weight'].item() == 0.5
 
 
-def test_momentum_update_follows_the_formula():
-    model = build_densecl(momentum=0.9)
+def test_ema_update_follows_the_formula():
+    model = build_densecl(ema_momentum=0.9)
     with torch.no_grad():
         for p in list(model.backbone.parameters()) + list(model.neck.parameters()):
             p.add_(1.0)
     before = copy.deepcopy(model)
-    assert model.momentum_update(0, 10) == 0.9
+    assert ema_step(model, 0, 10) == 0.9
     for online in ('backbone', 'neck'):  # the whole key encoder, dense MLP included
         for new, old, o in zip(getattr(model, f'momentum_{online}').parameters(),
                                getattr(before, f'momentum_{online}').parameters(),
@@ -253,7 +273,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     start = objective()
     for it in range(5):
         model.train_step(data, optim)
-        model.momentum_update(it, 5)
+        ema_step(model, it, 5)
     assert objective() < start - 0.05
 
 

@@ -7,10 +7,13 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 
 from mmssl.models.losses import dino_loss
+from mmssl.models.utils import TrainingProgress
 from mmssl.registry import MODELS
+from tests._helpers import ema_step
 from tests._two_view import perturb_targets
 
 BATCH, OUT = 4, 16
+EPOCH_0 = TrainingProgress(iter=0, max_iters=30, epoch=0, max_epochs=3)
 
 
 def tiny_vit(drop_path_rate=0.0):
@@ -20,12 +23,13 @@ def tiny_vit(drop_path_rate=0.0):
                 img_size=16, patch_size=4, out_type='cls_token', drop_path_rate=drop_path_rate)
 
 
-def build_dino(num_crops=(2, 2), base_momentum=0.996, warmup_epochs=3, drop_path_rate=0.0):
+def build_dino(num_crops=(2, 2), ema_momentum=0.996, warmup_epochs=3, drop_path_rate=0.0,
+               **kwargs):
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='DINO', num_crops=num_crops, base_momentum=base_momentum,
+        type='DINO', num_crops=num_crops, ema_momentum=ema_momentum,
         teacher_temperature=0.07, warmup_teacher_temperature=0.04,
-        warmup_teacher_temperature_epochs=warmup_epochs,
+        warmup_teacher_temperature_epochs=warmup_epochs, **kwargs,
         backbone=tiny_vit(drop_path_rate),
         neck=dict(type='DINONeck', in_channels=16, hidden_channels=32, bottleneck_channels=8,
                   out_channels=OUT),
@@ -49,7 +53,7 @@ def test_loss_matches_the_paper_formula_and_the_centre_follows():
         model.head.center.copy_(torch.randn(1, OUT) * 0.1)
     center = model.head.center.clone()
     views = multi_crop_views()
-    model.set_epoch(0)
+    model.set_progress(EPOCH_0)
     loss = model.loss(views)['loss']
 
     with torch.no_grad():  # view by view (a ViT has no batch statistics)
@@ -74,16 +78,20 @@ def test_teacher_temperature_warms_up_linearly_by_epoch():
     assert model.teacher_temperature_at(15) == pytest.approx(0.04 + 0.03 * 15 / 29)
     assert model.teacher_temperature_at(29) == pytest.approx(0.07)
     assert model.teacher_temperature_at(100) == pytest.approx(0.07)
-    with pytest.raises(RuntimeError, match='EpochScheduleHook'):
-        model.loss(multi_crop_views())
-    # Without a warm-up no epoch is needed.
+    # The loss uses (and logs) tau_t of the progress' epoch ...
+    for epoch, expected in ((0, 0.04), (15, 0.04 + 0.03 * 15 / 29), (29, 0.07)):
+        model.set_progress(TrainingProgress(10 * epoch, 1000, epoch, 100))
+        logged = model.loss(multi_crop_views())['teacher_temperature']
+        assert logged.item() == pytest.approx(expected)
+    # ... and, with no progress set (a model called by hand), the warmed-up tau_t.
+    assert build_dino(warmup_epochs=30).loss(
+        multi_crop_views())['teacher_temperature'].item() == pytest.approx(0.07)
     assert build_dino(warmup_epochs=0).teacher_temperature_at(0) == pytest.approx(0.07)
-    build_dino(warmup_epochs=0).loss(multi_crop_views())
 
 
 def test_teacher_sees_the_global_views_once_and_the_student_each_size_once():
     model = build_dino()
-    model.set_epoch(0)
+    model.set_progress(EPOCH_0)
     student_calls, teacher_calls = [], []
     model.backbone.register_forward_hook(lambda m, a, o: student_calls.append(a[0].shape))
     model.momentum_backbone.register_forward_hook(lambda m, a, o: teacher_calls.append(
@@ -95,16 +103,37 @@ def test_teacher_sees_the_global_views_once_and_the_student_each_size_once():
 
 def test_gradients_reach_the_student_and_not_the_teacher():
     model = build_dino()
-    model.set_epoch(0)
+    model.set_progress(EPOCH_0)
     model.loss(multi_crop_views())['loss'].backward()
     for name, param in model.named_parameters():
         if name.startswith('momentum_') or name == 'neck.last_layer.norm':
             assert param.grad is None and not param.requires_grad, name
         else:
             assert param.grad is not None and param.grad.abs().sum() > 0, name
+    model.set_progress(TrainingProgress(5, 30, 1, 3))  # epoch 1: the last layer is free
+    model.cancel_frozen_gradients()
+    assert model.neck.last_layer.weight.grad is not None
+    model.set_progress(EPOCH_0)  # frozen over freeze_last_layer_epochs=1
     model.cancel_frozen_gradients()
     assert model.neck.last_layer.weight.grad is None
     assert model.neck.mlp[0].weight.grad is not None
+
+
+def _frozen_at(model, progress: TrainingProgress) -> bool:
+    model.set_progress(progress)
+    return model.last_layer_frozen()
+
+
+def test_last_layer_is_frozen_over_its_epochs_and_iterations():
+    by_epoch = build_dino()  # freeze_last_layer_epochs=1, the paper's
+    assert not by_epoch.last_layer_frozen()  # no progress set: nothing frozen
+    assert [_frozen_at(by_epoch, TrainingProgress(it, 30, epoch, 3))
+            for it, epoch in ((0, 0), (9, 0), (10, 1), (25, 2))] == [True, True, False, False]
+    by_iter = build_dino(freeze_last_layer_epochs=0, freeze_last_layer_iters=3)
+    assert [_frozen_at(by_iter, TrainingProgress(it, 6)) for it in range(5)] == [
+        True, True, True, False, False]
+    with pytest.raises(ValueError, match='freeze_last_layer_epochs >= 0'):
+        build_dino(freeze_last_layer_iters=-1)
 
 
 def test_teacher_is_an_exact_ema_on_a_cosine_from_0996_to_1():
@@ -114,14 +143,14 @@ def test_teacher_is_an_exact_ema_on_a_cosine_from_0996_to_1():
             if p.requires_grad:
                 p.add_(torch.randn_like(p))
     before = copy.deepcopy([model.momentum_backbone, model.momentum_neck])
-    m = model.momentum_update(25, 100)
+    m = ema_step(model, 25, 100)
     assert m == pytest.approx(1 - (1 - 0.996) * (math.cos(math.pi * 25 / 100) + 1) / 2)
     pairs = [(model.backbone, model.momentum_backbone, before[0]),
              (model.neck, model.momentum_neck, before[1])]
     for online, target, old in pairs:
         for o, t, t_old in zip(online.parameters(), target.parameters(), old.parameters()):
             assert torch.equal(t, m * t_old + (1 - m) * o)
-    assert model.momentum_update(100, 100) == 1.0
+    assert ema_step(model, 100, 100) == 1.0
 
 
 def test_teacher_runs_without_stochastic_depth():
@@ -133,8 +162,8 @@ def test_teacher_runs_without_stochastic_depth():
 
 
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
-    model = build_dino(base_momentum=0.9)
-    model.set_epoch(0)
+    model = build_dino(ema_momentum=0.9)
+    model.set_progress(EPOCH_0)
     views = multi_crop_views(seed=1)
     data = dict(inputs=views, data_samples=None)
 
@@ -148,13 +177,13 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     start = objective()
     for it in range(5):
         model.train_step(data, optim)
-        model.momentum_update(it, 5)
+        ema_step(model, it, 5)
     assert objective() < start - 0.05
 
 
 def test_wrong_number_of_views_is_refused():
     model = build_dino()
-    model.set_epoch(0)
+    model.set_progress(EPOCH_0)
     with pytest.raises(ValueError, match='needs 4 views per image, got 5'):
         model.loss(multi_crop_views(num_local=3))
     with pytest.raises(ValueError, match='at least two global views'):

@@ -9,14 +9,14 @@ from mmpretrain.structures import DataSample
 
 from mmssl.models.utils.shuffle_bn import forward_in_splits
 from mmssl.registry import MODELS
-from tests._helpers import image_views, resnet18
+from tests._helpers import ema_step, image_views, resnet18
 from tests._two_view import perturb_targets
 
 
-def build_moco(queue_length=16, feat_dim=16, momentum=0.99, bn_splits=1, dictionary=None):
+def build_moco(queue_length=16, feat_dim=16, ema_momentum=0.99, bn_splits=1, dictionary=None):
     dictionary = dictionary or dict(type='QueueKeys', queue_length=queue_length, dim=feat_dim)
     model = MODELS.build(dict(
-        type='MoCo', dictionary=dictionary, momentum=momentum,
+        type='MoCo', dictionary=dictionary, ema_momentum=ema_momentum,
         bn_splits=bn_splits, backbone=resnet18(),
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=32, out_channels=feat_dim,
                   with_avg_pool=True),
@@ -66,13 +66,13 @@ def test_gradients_reach_the_query_encoder_and_not_the_key_encoder():
     assert any(p.grad.abs().sum() > 0 for p in model.backbone.parameters())
 
 
-def test_momentum_update_follows_the_formula():
-    model = build_moco(momentum=0.9)
+def test_ema_update_follows_the_formula():
+    model = build_moco(ema_momentum=0.9)
     with torch.no_grad():
         for p in model.backbone.parameters():
             p.add_(1.0)
     before = copy.deepcopy(model.momentum_backbone)
-    assert model.momentum_update(0, 10) == 0.9
+    assert model.ema_update() == 0.9  # no progress set: m = ema_momentum
     for new, old, online in zip(model.momentum_backbone.parameters(), before.parameters(),
                                 model.backbone.parameters()):
         assert torch.equal(new, 0.9 * old + (1 - 0.9) * online)
@@ -95,17 +95,8 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     start = objective()
     for it in range(6):
         model.train_step(data, optim)
-        model.momentum_update(it, 6)
+        ema_step(model, it, 6)
     assert objective() < start - 0.05
-
-
-def test_training_without_the_momentum_hook_fails_loudly():
-    model = build_moco()
-    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
-    data = dict(inputs=image_views(4), data_samples=None)
-    model.train_step(data, optim)
-    with pytest.raises(RuntimeError, match='MomentumUpdateHook'):
-        model.train_step(data, optim)
 
 
 def test_split_bn_emulation_on_one_process():
@@ -142,17 +133,17 @@ def test_a_dictionary_dim_other_than_the_neck_output_is_refused_at_build():
         build_moco(dictionary=dict(type='QueueKeys', queue_length=16, dim=8))
     with pytest.raises(ValueError, match=r'out_channels=16 does not match '
                        r'model\.dictionary\.dim=32'):
-        build_moco(momentum=None, dictionary=dict(type='MemoryBankKeys', size=10, dim=32))
+        build_moco(ema_momentum=None, dictionary=dict(type='MemoryBankKeys', size=10, dim=32))
 
 
 # The other two dictionaries of the MoCo paper's comparison: end-to-end and memory bank.
 
 def build_end_to_end():
-    return build_moco(momentum=None, dictionary=dict(type='InBatchKeys'))
+    return build_moco(ema_momentum=None, dictionary=dict(type='InBatchKeys'))
 
 
 def build_memory_bank(size=10, num_negatives=5):
-    return build_moco(momentum=None, dictionary=dict(
+    return build_moco(ema_momentum=None, dictionary=dict(
         type='MemoryBankKeys', size=size, num_negatives=num_negatives, dim=16))
 
 
@@ -161,10 +152,10 @@ def samples(indices):
 
 
 def test_momentum_must_fit_the_dictionary():
-    with pytest.raises(ValueError, match='model.momentum=0.9 does not fit.*InBatchKeys'):
-        build_moco(momentum=0.9, dictionary=dict(type='InBatchKeys'))
-    with pytest.raises(ValueError, match='model.momentum=None does not fit.*QueueKeys'):
-        build_moco(momentum=None)
+    with pytest.raises(ValueError, match='model.ema_momentum=0.9 does not fit.*InBatchKeys'):
+        build_moco(ema_momentum=0.9, dictionary=dict(type='InBatchKeys'))
+    with pytest.raises(ValueError, match='model.ema_momentum=None does not fit.*QueueKeys'):
+        build_moco(ema_momentum=None)
 
 
 def test_end_to_end_loss_is_in_batch_infonce_with_gradients_to_both_views():
@@ -191,13 +182,13 @@ def test_end_to_end_loss_is_in_batch_infonce_with_gradients_to_both_views():
                zip(with_key_grad, model.backbone.parameters()))
 
 
-def test_end_to_end_needs_no_momentum_hook():
+def test_end_to_end_has_no_ema_to_run():
     model = build_end_to_end()
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
     data = dict(inputs=image_views(4), data_samples=None)
     for _ in range(2):
         model.train_step(data, optim)
-    assert model.momentum_update(0, 2) is None
+    assert ema_step(model, 0, 2) is None
 
 
 def test_memory_bank_loss_positive_negatives_and_proximal_update():

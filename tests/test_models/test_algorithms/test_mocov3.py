@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 
 from mmssl.registry import MODELS
-from tests._helpers import image_views
+from tests._helpers import ema_step, image_views
 from tests._two_view import (PLAIN_PREPROCESSOR, mlp, perturb_targets, tiny_resnet, tiny_vit,
                              train_demo)
 
@@ -80,12 +80,12 @@ def test_gradients_reach_the_query_encoder_and_not_the_momentum_encoder(backbone
 @pytest.mark.parametrize('backbone', ['resnet', 'vit'])
 def test_momentum_encoder_follows_by_ema_from_0_99_on_a_cosine(backbone):
     model = build_mocov3(backbone)
-    assert model.momentum_at(0, 10) == 0.99  # MoCo v3's default
+    assert model.ema_momentum_at(0, 10) == 0.99  # MoCo v3's default
     with torch.no_grad():
         for p in list(model.backbone.parameters()) + list(model.neck.parameters()):
             p.add_(1.0)
     before = copy.deepcopy([model.momentum_backbone, model.momentum_neck])
-    m = model.momentum_update(4, 10)
+    m = ema_step(model, 4, 10)
     assert m == pytest.approx(1 - (1 - 0.99) * (math.cos(math.pi * 4 / 10) + 1) / 2)
     for (online, target), old in zip(model.momentum_pairs(), before):
         for new_t, old_t, p_o in zip(target.parameters(), old.parameters(), online.parameters()):
@@ -110,7 +110,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(backbone):
     start = objective()
     for it in range(5):
         model.train_step(data, optim)
-        model.momentum_update(it, 5)
+        ema_step(model, it, 5)
     assert objective() < start - 0.05
 
 
@@ -119,7 +119,7 @@ def test_demo_config_trains_a_few_iterations(tmp_path, fashion_mnist_root):
     assert runner.iter == 3
     assert math.isfinite(runner.message_hub.get_scalar('train/loss').current())
     expected = 1 - (1 - 0.99) * (math.cos(math.pi * 2 / 3) + 1) / 2
-    assert runner.message_hub.get_scalar('train/momentum').current() == pytest.approx(expected)
+    assert runner.message_hub.get_scalar('train/ema_momentum').current() == pytest.approx(expected)
 
 
 def test_vit_predict_gives_the_class_token_feature_of_the_online_backbone():

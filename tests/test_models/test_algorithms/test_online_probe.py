@@ -22,7 +22,7 @@ PROBE = dict(in_channels=64, num_classes=3)
 
 def build(algorithm: str, online_probe=PROBE):
     if algorithm == 'DenseCL':
-        cfg = dict(type='DenseCL', queue_length=24, feat_dim=8, momentum=0.99, bn_splits=1,
+        cfg = dict(type='DenseCL', queue_length=24, feat_dim=8, ema_momentum=0.99, bn_splits=1,
                    neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16,
                              out_channels=8),
                    head=dict(type='InfoNCEHead', temperature=0.2))
@@ -135,10 +135,9 @@ def test_densecl_demo_trains_the_probe_and_reports_it_beside_knn(tmp_path, fashi
     cfg = Config.fromfile(DENSECL_DEMO)
     overrides = tiny_run_overrides(str(tmp_path), images=32, batch=8)
     overrides.update(
-        model=dict(queue_length=64),  # the demo's Shuffling BN in 4 groups of 2 images
-        custom_hooks=[dict(type='MomentumUpdateHook'),
-                      dict(type='LossWeightWarmupHook', start_iters=2),
-                      dict(type='KNNEvalHook', dataloader=KNN_LOADER, before_train=True,
+        # The demo's Shuffling BN in 4 groups of 2 images; the dense loss from iteration 2.
+        model=dict(queue_length=64, dense_loss_start_iter=2),
+        custom_hooks=[dict(type='KNNEvalHook', dataloader=KNN_LOADER, before_train=True,
                            k=5)],
         test_dataloader=KNN_LOADER, log_level='INFO')
     cfg.merge_from_dict(overrides)
@@ -164,7 +163,6 @@ def test_densecl_demo_trains_the_probe_and_reports_it_beside_knn(tmp_path, fashi
     # ... on real labelled batches, and its loss sends no gradient to the backbone.
     data = model.data_preprocessor(next(iter(runner.train_dataloader)), training=True)
     assert all('gt_label' in sample for sample in data['data_samples'])
-    model.set_loss_warmup_factor(1.0)
     losses = model(**data, mode='loss')
     grads = torch.autograd.grad(losses['loss_probe'], list(model.backbone.parameters()),
                                 allow_unused=True)

@@ -4,17 +4,18 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 
 from mmssl.models.memories import FIFOQueue
+from mmssl.models.utils import TrainingProgress
 from mmssl.registry import MODELS
 
 BATCH = 4
 
 
 def build_swav(queue_length=0, queue_start_epoch=0, num_crops=(2, 2), prototypes=6,
-               head_feat_dim=8):
+               head_feat_dim=8, **kwargs):
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='SwAV', num_crops=num_crops, queue_length=queue_length,
-        queue_start_epoch=queue_start_epoch,
+        queue_start_epoch=queue_start_epoch, **kwargs,
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(3,), norm_cfg=dict(type='BN'), zero_init_residual=False),
         neck=dict(type='SwAVNeck', in_channels=64, hid_channels=32, out_channels=8,
@@ -87,15 +88,30 @@ def test_backbone_runs_once_per_view_size():
 
 
 def test_gradients_reach_backbone_neck_and_prototypes():
-    model = build_swav(queue_length=8)
-    model.set_epoch(0)
+    model = build_swav(queue_length=8, freeze_prototypes_iters=2)
+    model.set_progress(TrainingProgress(2, 10))  # past the frozen iterations
     model.loss(multi_crop_views())['loss'].backward()
     for name, param in model.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
     assert not any(buf.requires_grad for buf in model.buffers())  # the queues
     model.cancel_frozen_gradients()
+    assert model.head.prototypes.weight.grad is not None
+    model.set_progress(TrainingProgress(1, 10))  # frozen
+    model.cancel_frozen_gradients()
     assert model.head.prototypes.weight.grad is None
     assert all(p.grad is not None for p in model.neck.parameters())
+
+
+def test_prototypes_are_frozen_over_their_iterations_only():
+    model = build_swav(freeze_prototypes_iters=3)
+    assert not model.prototypes_frozen()  # no progress set: nothing frozen
+    frozen = []
+    for it in range(5):
+        model.set_progress(TrainingProgress(it, 5))
+        frozen.append(model.prototypes_frozen())
+    assert frozen == [True, True, True, False, False]
+    with pytest.raises(ValueError, match='freeze_prototypes_iters must be >= 0'):
+        build_swav(freeze_prototypes_iters=-1)
 
 
 def test_queue_starts_at_its_epoch_and_joins_the_codes_once_full():
@@ -103,15 +119,13 @@ def test_queue_starts_at_its_epoch_and_joins_the_codes_once_full():
     assert {'projection_queues.0.keys', 'projection_queues.1.ptr',
             'queue_filled'} <= set(model.state_dict())
     views = multi_crop_views()
-    with pytest.raises(RuntimeError, match='EpochScheduleHook'):
-        model.loss(views)
-    model.set_epoch(0)
+    model.set_progress(TrainingProgress(0, 8, 0, 2))
     before = model.projection_queues[0].snapshot()
     model.loss(views)
     assert torch.equal(model.projection_queues[0].keys, before)
     assert int(model.queue_filled) == 0
 
-    model.set_epoch(1)
+    model.set_progress(TrainingProgress(4, 8, 1, 2))
     for filled, seed in ((BATCH, 1), (2 * BATCH, 2)):  # not full before: batch codes only
         batch_views = multi_crop_views(seed=seed)
         with torch.no_grad():
@@ -136,7 +150,7 @@ def test_projection_queues_are_fifo_queues_named_by_their_length_key():
     model = build_swav(queue_length=6)
     assert len(model.projection_queues) == 2
     assert all(isinstance(q, FIFOQueue) and q.length == 6 for q in model.projection_queues)
-    model.set_epoch(0)
+    model.set_progress(TrainingProgress(0, 10))
     with pytest.raises(ValueError, match='queue length 6 is not a multiple of the global batch '
                        '4; set model.queue_length'):
         model.loss(multi_crop_views())
@@ -150,7 +164,7 @@ def test_a_head_dim_other_than_the_neck_output_is_refused_at_build():
 
 def test_checkpoints_of_the_earlier_queue_names_load():
     model = build_swav(queue_length=2 * BATCH)
-    model.set_epoch(0)
+    model.set_progress(TrainingProgress(0, 10))
     model.loss(multi_crop_views())
     old = {key.replace('projection_queues.', 'queues.'): value
            for key, value in model.state_dict().items()}

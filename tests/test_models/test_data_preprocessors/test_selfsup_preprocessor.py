@@ -140,7 +140,7 @@ def test_a_training_step_equals_one_whose_views_were_made_one_image_at_a_time():
     from mmssl.registry import MODELS
     from tests._helpers import resnet18
     model = MODELS.build(dict(
-        type='MoCo', backbone=resnet18(), momentum=0.99, bn_splits=1,
+        type='MoCo', backbone=resnet18(), ema_momentum=0.99, bn_splits=1,
         neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=32, out_channels=16),
         head=dict(type='InfoNCEHead', temperature=0.2),
         dictionary=dict(type='QueueKeys', queue_length=16, dim=16),

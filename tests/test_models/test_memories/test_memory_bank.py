@@ -11,7 +11,7 @@ SIZE, DIM = 10, 4
 
 def _bank(seed: int = 0) -> MemoryBank:
     torch.manual_seed(seed)
-    return MemoryBank(DIM, SIZE, momentum=0.5)
+    return MemoryBank(DIM, SIZE, proximal_weight=0.5)
 
 
 def _feats(n: int, seed: int = 1) -> torch.Tensor:
@@ -65,8 +65,8 @@ def test_bad_shapes_are_named():
         bank.update(torch.tensor([0, 1]), torch.zeros(2, 3))
     with pytest.raises(ValueError, match='1-D integer tensor'):
         bank.lookup(torch.tensor([0.0]))
-    with pytest.raises(ValueError, match='momentum must be in'):
-        MemoryBank(DIM, SIZE, momentum=1.0)
+    with pytest.raises(ValueError, match='proximal_weight must be in'):
+        MemoryBank(DIM, SIZE, proximal_weight=1.0)
 
 
 # The global batch of one step: image 3 is on both ranks, image 0 twice on rank 1.
@@ -103,7 +103,7 @@ def test_memory_bank_is_restored_on_resume(tmp_path, fashion_mnist_root):
     def runner(resume):
         cfg = Config.fromfile(DEMO_CONFIG)
         cfg.merge_from_dict(tiny_run_overrides(str(tmp_path), images=16, batch=8))
-        cfg.model.momentum = None
+        cfg.model.ema_momentum = None
         cfg.model.dictionary = dict(type='MemoryBankKeys', size=16, num_negatives=8, dim=128)
         cfg.resume = resume
         return Runner.from_cfg(cfg)

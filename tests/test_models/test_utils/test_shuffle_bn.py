@@ -22,7 +22,7 @@ def build_moco(bn_splits: int = 4, dictionary: dict = None, **kwargs):
         type='MoCo', backbone=tiny_resnet(), neck=mlp(64, 32, 16, with_avg_pool=True),
         head=dict(type='InfoNCEHead', temperature=0.2),
         dictionary=dictionary or dict(type='QueueKeys', queue_length=32, dim=16),
-        momentum=None if dictionary else 0.99, bn_splits=bn_splits,
+        ema_momentum=None if dictionary else 0.99, bn_splits=bn_splits,
         data_preprocessor=PLAIN_PREPROCESSOR, **kwargs))
     model.init_weights()
     return model
@@ -132,7 +132,7 @@ def test_a_batch_that_bn_splits_does_not_divide_is_refused():
 def test_the_moco_family_shuffles_by_default():
     assert DEFAULT_BN_SPLITS == 8
     for cfg in (dict(type='MoCo', dictionary=dict(type='QueueKeys', queue_length=32, dim=16),
-                     momentum=0.99, neck=mlp(64, 32, 16, with_avg_pool=True)),
+                     ema_momentum=0.99, neck=mlp(64, 32, 16, with_avg_pool=True)),
                 dict(type='Exemplar', neck=mlp(64, 32, 16, with_avg_pool=True)),
                 dict(type='DenseCL', queue_length=32, feat_dim=8,
                      neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16,
