@@ -7,3 +7,7 @@ class UnsafeCheckpointError(ValueError):
 
 class NonFiniteLossError(FloatingPointError):
     """A logged loss became NaN or infinite."""
+
+
+class TooManyBadImagesError(RuntimeError):
+    """More images were skipped than the run allows."""

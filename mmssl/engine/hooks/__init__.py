@@ -1,5 +1,5 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
-from .bad_image_report_hook import BadImageReportHook, TooManyBadImagesError
+from .bad_image_report_hook import BadImageReportHook
 from .compile_backbones_hook import CompileBackbonesHook
 from .deferred_log_hook import DeferredRuntimeInfoHook
 from .knn_eval_hook import KNNEvalHook
@@ -7,7 +7,7 @@ from .momentum_update_hook import MomentumUpdateHook, training_progress
 from .rng_state_hook import RNGStateHook
 from .unwrap import unwrap_model
 
-__all__ = ['AtomicCheckpointHook', 'BadImageReportHook', 'TooManyBadImagesError',
+__all__ = ['AtomicCheckpointHook', 'BadImageReportHook',
            'CompileBackbonesHook', 'DeferredRuntimeInfoHook',
            'KNNEvalHook', 'MomentumUpdateHook', 'RNGStateHook', 'training_progress',
            'unwrap_model']

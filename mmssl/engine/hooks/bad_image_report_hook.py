@@ -5,10 +5,7 @@ from mmengine.hooks import Hook
 
 from mmssl.datasets.transforms.loading import SKIPPED_IMAGES_ENV
 from mmssl.registry import HOOKS
-
-
-class TooManyBadImagesError(RuntimeError):
-    """More images were skipped than the run allows."""
+from mmssl.utils.errors import TooManyBadImagesError
 
 
 @HOOKS.register_module()
