@@ -1,12 +1,15 @@
 """Time Shuffling BN on one process: the query + key forward of MoCo v2 (ResNet-18) with
-its BN groups run one chunk at a time (the former loop) or in one pass (split BN layers).
+its BN groups run group by group (the CPU's default) or in one pass (split BN layers, the
+default elsewhere).
 
     OMP_NUM_THREADS=1 python tools/benchmark/shuffle_bn.py --batch 256 --size 32 --splits 8
-        [--channels-last] [--backward]
+        [--channels-last] [--backward] [--stem cifar]
 
 Prints the median seconds of each variant over ``--repeats`` rounds after one warm-up (the
 variants take turns within a round, so a busy host slows them alike), plain BN over the
-whole batch (no Shuffling BN) as a reference, and the chunk loop / one pass ratio. The
+whole batch (no Shuffling BN) as a reference, and the group by group / one pass ratio.
+``--stem cifar``: the Fashion-MNIST demo's ResNet_CIFAR-18 at width 16 (no downsampling
+stem, so the maps stay large), instead of the ImageNet ResNet-18. The
 query forward keeps its autograd graph (as in training), the key's does not; with
 ``--backward`` the step also back-propagates through the query (a training step's
 encoder work, less the optimizer).
@@ -18,7 +21,7 @@ from typing import Callable
 
 import torch
 
-from mmssl.models.utils.shuffle_bn import forward_in_splits
+from mmssl.models.utils.shuffle_bn import forward_in_splits, forward_shuffled
 from mmssl.registry import MODELS
 from mmssl.utils import register_all_modules
 
@@ -35,38 +38,42 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='channels-last weights and views (model.channels_last)')
     parser.add_argument('--backward', action='store_true',
                         help='also back-propagate through the query (a training step)')
+    parser.add_argument('--stem', choices=('imagenet', 'cifar'), default='imagenet',
+                        help="cifar: the Fashion-MNIST demo's ResNet_CIFAR-18 at width 16")
     return parser.parse_args(argv)
 
 
-def build_mocov2(bn_splits: int, device: str, channels_last: bool):
-    """MoCo v2 with a ResNet-18 (ImageNet stem, plain BN) and its 512-512-128 MLP neck."""
+def build_mocov2(bn_splits: int, device: str, channels_last: bool, stem: str = 'imagenet'):
+    """MoCo v2 with a ResNet-18 (plain BN; ImageNet stem, or the demo's CIFAR stem at width
+    16) and its MLP neck to 128."""
+    if stem == 'cifar':
+        backbone = dict(type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16,
+                        norm_cfg=dict(type='BN'), zero_init_residual=False)
+        width = 128
+    else:
+        backbone = dict(type='ResNet', depth=18, norm_cfg=dict(type='BN'),
+                        zero_init_residual=False)
+        width = 512
     model = MODELS.build(dict(
         type='MoCo', dictionary=dict(type='QueueKeys', queue_length=4096, dim=128),
         ema_momentum=0.999, bn_splits=bn_splits, channels_last=channels_last,
-        backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN'),
-                      zero_init_residual=False),
-        neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=512, out_channels=128,
+        backbone=backbone,
+        neck=dict(type='MoCoV2Neck', in_channels=width, hid_channels=width, out_channels=128,
                   with_avg_pool=True),
         head=dict(type='InfoNCEHead', temperature=0.2)))
     model.init_weights()
     return model.to(device).train()
 
 
-def chunk_loop(model, view_q: torch.Tensor, view_k: torch.Tensor) -> torch.Tensor:
-    """The former emulation: the encoders run once per chunk of N / bn_splits images."""
-    splits = model.bn_splits
-    query = torch.cat([model.project(chunk) for chunk in view_q.chunk(splits)])
+def shuffling_bn(model, view_q: torch.Tensor, view_k: torch.Tensor,
+                 one_pass: bool) -> torch.Tensor:
+    """What ``MoCo.loss`` runs: the query with its BN groups, the key with Shuffling BN,
+    group by group or in one pass."""
+    query = forward_in_splits(model.project, view_q, model.bn_splits, model, one_pass)
     with torch.no_grad():
-        perm = torch.randperm(view_k.shape[0], device=view_k.device)
-        key = torch.cat([model.momentum_project(chunk)
-                         for chunk in view_k[perm].chunk(splits)])[torch.argsort(perm)]
+        key = forward_shuffled(model.momentum_project, view_k, model.bn_splits, model,
+                               one_pass)
     return query.sum() + key.sum()
-
-
-def one_pass(model, view_q: torch.Tensor, view_k: torch.Tensor) -> torch.Tensor:
-    """Split BN: each encoder runs once on the whole batch (what ``MoCo.loss`` does)."""
-    query = forward_in_splits(model.project, view_q, model.bn_splits, model)
-    return query.sum() + model.encode_key(view_k).sum()
 
 
 def median_seconds(steps: dict[str, Callable[[], torch.Tensor]], repeats: int,
@@ -95,30 +102,30 @@ def main(argv=None) -> dict:
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     views = [torch.randn(args.batch, 3, args.size, args.size, device=args.device).contiguous(
         memory_format=memory_format) for _ in range(2)]
-    split_model = build_mocov2(args.splits, args.device, args.channels_last)
-    plain_model = build_mocov2(1, args.device, args.channels_last)
+    split_model = build_mocov2(args.splits, args.device, args.channels_last, args.stem)
+    plain_model = build_mocov2(1, args.device, args.channels_last, args.stem)
 
-    def run(variant: Callable[..., torch.Tensor], model) -> Callable[[], None]:
+    def run(model, one_pass: bool) -> Callable[[], None]:
         def step() -> None:
-            out = variant(model, *views)
+            out = shuffling_bn(model, *views, one_pass)
             if args.backward:
                 out.backward()
         return step
 
     seconds = median_seconds({
-        'plain BN (no Shuffling BN)': run(one_pass, plain_model),
-        f'chunk loop, {args.splits} groups': run(chunk_loop, split_model),
-        f'one pass, {args.splits} groups': run(one_pass, split_model),
+        'plain BN (no Shuffling BN)': run(plain_model, True),
+        f'group by group, {args.splits} groups': run(split_model, False),
+        f'one pass, {args.splits} groups': run(split_model, True),
     }, args.repeats, args.device)
     layout = 'channels-last' if args.channels_last else 'NCHW'
     what = 'query + key forward and query backward' if args.backward else 'query + key forward'
-    print(f'{what} of MoCo v2 / ResNet-18, batch {args.batch}x3x{args.size}x'
+    print(f'{what} of MoCo v2 / ResNet-18 ({args.stem} stem), batch {args.batch}x3x{args.size}x'
           f'{args.size} {layout}, {args.device}, {args.threads} thread(s), median of '
           f'{args.repeats}:')
     for name, value in seconds.items():
-        print(f'  {name:<28} {value:.3f} s')
-    loop, single = list(seconds.values())[1:]
-    print(f'  chunk loop / one pass: {loop / single:.2f}')
+        print(f'  {name:<32} {value:.3f} s')
+    by_group, single = list(seconds.values())[1:]
+    print(f'  group by group / one pass: {by_group / single:.2f}')
     return seconds
 
 

@@ -15,11 +15,20 @@ the group's own statistics: image n of the batch is in group ``n % bn_splits``, 
 batch (N, C, ...) is normalised as (N / bn_splits, bn_splits * C, ...). The queries keep
 the batch order; the keys are computed on the batch reordered by :func:`key_permutation`,
 whose groups each take their images evenly from all query groups.
+
+On the CPU the encoder instead runs once per group (``x[g::bn_splits]``), the split BN
+layers normalising each group by its own statistics and updating their running
+statistics once, from the mean of the groups', as the one pass does: the same outputs,
+gradients and state. The one pass folds the groups into the channels, which copies the
+activations in and out of that layout at every BN layer; with the large maps of the
+Fashion-MNIST demos' ResNet_CIFAR that made a CPU step half as slow again as the groups
+one by one, while on a GPU the groups one by one launch every kernel ``bn_splits``
+times (``tools/benchmark/shuffle_bn.py``; ``one_pass`` chooses explicitly).
 """
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Callable, TypeVar
+from typing import Callable, Optional, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -45,20 +54,21 @@ class _SplitBatchNorm(_BatchNorm):
     """
 
     num_groups: int = 1
+    #: inside :func:`per_group_batch_norm`: each group's batch statistics (mean, unbiased
+    #: variance), for one running-statistics update after the groups
+    group_stats: Optional[list[tuple[Tensor, Tensor]]] = None
 
     def forward(self, input: Tensor) -> Tensor:
         groups = self.num_groups
         uses_batch_stats = self.training or self.running_mean is None
+        if self.group_stats is not None and uses_batch_stats:
+            return self._one_group(input)
         if groups == 1 or not uses_batch_stats:
             return super().forward(input)
         self._check_input_dim(input)
         batch, channels = input.shape[:2]
         check_bn_splits(batch, groups)
-        if batch == groups and math.prod(input.shape[2:]) == 1:
-            raise ValueError(
-                f'Shuffling BN on one process: model.bn_splits={groups} leaves one image per '
-                f'BN group of the batch of {batch} images, one value per channel for a BN '
-                f'layer on {tuple(input.shape[1:])}; use a smaller bn_splits')
+        _check_values_per_channel(input.shape, groups, batch // groups)
         updates_running = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
         running_mean = running_var = None
@@ -81,6 +91,44 @@ class _SplitBatchNorm(_BatchNorm):
                 memory_format=torch.channels_last):
             out = out.contiguous(memory_format=torch.channels_last)
         return out
+
+    def _one_group(self, input: Tensor) -> Tensor:
+        """One group's images (m, C, ...) by their own statistics; the running update waits
+        for :meth:`update_running_stats`."""
+        self._check_input_dim(input)
+        _check_values_per_channel(input.shape, self.num_groups, input.shape[0])
+        if not (self.training and self.track_running_stats):
+            return F.batch_norm(input, None, None, self.weight, self.bias, True, 0.0, self.eps)
+        # With momentum 1, batch_norm leaves this group's mean and unbiased variance in the
+        # buffers it is given (no extra reduction: a var_mean over a channels-last map
+        # cost as much as the convolutions on the CPU).
+        mean, var = torch.zeros_like(self.running_mean), torch.ones_like(self.running_var)
+        out = F.batch_norm(input, mean, var, self.weight, self.bias, True, 1.0, self.eps)
+        self.group_stats.append((mean, var))
+        return out
+
+    @torch.no_grad()
+    def update_running_stats(self) -> None:
+        """One running-statistics update from the mean of the recorded groups' statistics
+        (what the one pass makes), then stop recording."""
+        stats, self.group_stats = self.group_stats, None
+        if not stats:
+            return
+        self.num_batches_tracked.add_(1)
+        factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+                  else self.momentum)
+        means, variances = zip(*stats)
+        self.running_mean.lerp_(torch.stack(means).mean(0), factor)
+        self.running_var.lerp_(torch.stack(variances).mean(0), factor)
+
+
+def _check_values_per_channel(shape: torch.Size, groups: int, per_group: int) -> None:
+    """A BN group needs more than one value per channel (PyTorch's error, with its cause)."""
+    if per_group == 1 and math.prod(shape[2:]) == 1:
+        raise ValueError(
+            f'Shuffling BN on one process: model.bn_splits={groups} leaves one image per BN '
+            f'group of the batch of {groups * per_group} images, one value per channel for a '
+            f'BN layer on {tuple(shape[1:])}; use a smaller bn_splits')
 
 
 class SplitBatchNorm1d(_SplitBatchNorm, nn.BatchNorm1d):
@@ -148,6 +196,25 @@ def split_batch_norm(module: nn.Module, bn_splits: int, batch: int) -> Iterator[
             layer.num_groups = 1
 
 
+@contextmanager
+def per_group_batch_norm(module: nn.Module, bn_splits: int) -> Iterator[None]:
+    """Inside, the split BN layers of ``module`` take each forward as one of ``bn_splits``
+    groups of images and record its batch statistics; on leaving, each makes one running
+    update from their mean (none if an error left the block)."""
+    layers = [m for m in module.modules() if isinstance(m, _SplitBatchNorm)]
+    for layer in layers:
+        layer.group_stats, layer.num_groups = [], bn_splits
+    completed = False
+    try:
+        yield
+        completed = True
+    finally:
+        for layer in layers:
+            if completed:
+                layer.update_running_stats()
+            layer.group_stats, layer.num_groups = None, 1
+
+
 def key_permutation(batch: int, bn_splits: int, device: torch.device) -> Tensor:
     """(batch,) a random order for the keys: position p of the reordered batch holds image
     ``perm[p]``, which is in key group ``p % bn_splits``.
@@ -185,23 +252,46 @@ def _unshuffle_ddp(out: Tensor, idx_unshuffle: Tensor) -> Tensor:
     return gather_with_grad(out)[local]
 
 
+def _interleave(outs: list[Output]) -> Output:
+    """The outputs (N / G, ...) of groups ``x[g::G]`` back in the order of ``x``."""
+    first = outs[0]
+    if isinstance(first, Tensor):
+        return torch.stack(outs, dim=1).flatten(0, 1)
+    items = [torch.stack(parts, dim=1).flatten(0, 1) for parts in zip(*outs)]
+    return type(first)(*items) if hasattr(first, '_fields') else type(first)(items)
+
+
 def forward_in_splits(encoder: Callable[[Tensor], Output], x: Tensor, bn_splits: int,
-                      norm_owner: nn.Module) -> Output:
+                      norm_owner: nn.Module, one_pass: Optional[bool] = None) -> Output:
     """``encoder(x)`` for a batch ``x`` (N, ...) with the split BN layers of ``norm_owner``
-    in ``bn_splits`` groups (on one process): the queries' forward."""
-    with split_batch_norm(norm_owner, bn_splits, x.shape[0]):
-        return encoder(x)
+    in ``bn_splits`` groups (on one process): the queries' forward.
+
+    ``one_pass``: the whole batch at once (split BN) or the encoder once per group
+    (``x[g::bn_splits]``); the same result. None: once per group on the CPU, in one pass
+    elsewhere (see the module docstring).
+    """
+    groups = 1 if is_distributed() else bn_splits
+    if one_pass is None:
+        one_pass = x.device.type != 'cpu'
+    if groups == 1 or one_pass:
+        with split_batch_norm(norm_owner, bn_splits, x.shape[0]):
+            return encoder(x)
+    check_bn_splits(x.shape[0], groups)
+    with per_group_batch_norm(norm_owner, groups):
+        outs = [encoder(x[group::groups]) for group in range(groups)]
+    return _interleave(outs)
 
 
 def forward_shuffled(encoder: Callable[[Tensor], Output], x: Tensor, bn_splits: int,
-                     norm_owner: nn.Module) -> Output:
+                     norm_owner: nn.Module, one_pass: Optional[bool] = None) -> Output:
     """``encoder(x)`` with Shuffling BN, outputs (N, ...) in the order of ``x`` (N, ...):
     the keys' forward. ``encoder`` returns a tensor or a tuple of them; gradients flow
     back through it when grad mode is on (end-to-end keys).
 
     Several processes: the global batch shuffled across ranks, plain BN on each. One
     process: the batch reordered by :func:`key_permutation`, the split BN layers of
-    ``norm_owner`` in ``bn_splits`` groups (``bn_splits=1``: plain BN, no shuffle).
+    ``norm_owner`` in ``bn_splits`` groups (``bn_splits=1``: plain BN, no shuffle);
+    ``one_pass`` as :func:`forward_in_splits`.
     """
     if is_distributed():
         shuffled, idx_unshuffle = batch_shuffle_ddp(x)
@@ -209,7 +299,6 @@ def forward_shuffled(encoder: Callable[[Tensor], Output], x: Tensor, bn_splits: 
     if bn_splits == 1:
         return encoder(x)
     perm = key_permutation(x.shape[0], bn_splits, x.device)
-    with split_batch_norm(norm_owner, bn_splits, x.shape[0]):
-        out = encoder(x[perm])
+    out = forward_in_splits(encoder, x[perm], bn_splits, norm_owner, one_pass)
     inverse = torch.argsort(perm)
     return _map_outputs(lambda item: item[inverse], out)

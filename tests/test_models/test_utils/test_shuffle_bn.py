@@ -44,12 +44,14 @@ def bn_state(module: nn.Module) -> dict:
     return {k: v for k, v in module.state_dict().items() if 'running' in k}
 
 
+@pytest.mark.parametrize('one_pass', [True, False], ids=['one-pass', 'group-by-group'])
 @pytest.mark.parametrize('channels_last', [False, True])
-def test_one_pass_equals_one_encoder_per_group(channels_last):
-    """Backbone (BN2d) + neck (BN1d) on 4 groups in one pass vs 4 copies of the encoder,
-    each on its group alone (as on 4 GPUs): outputs, running statistics (the copies'
-    mean) and parameter gradients (the copies' sum). In float64, so that the 1e-5 bound
-    is not float32 rounding of large gradients (float32: up to 5e-5 relative)."""
+def test_one_pass_equals_one_encoder_per_group(channels_last, one_pass):
+    """Backbone (BN2d) + neck (BN1d) on 4 groups, in one pass (the GPU path) or group by
+    group (the CPU path), vs 4 copies of the encoder, each on its group alone (as on 4
+    GPUs): outputs, running statistics (the copies' mean, one update) and parameter
+    gradients (the copies' sum). In float64, so that the 1e-5 bound is not float32
+    rounding of large gradients (float32: up to 5e-5 relative)."""
     groups, batch = 4, 12
     model = build_moco(bn_splits=groups).double()
     randomise_bn(model)
@@ -60,7 +62,7 @@ def test_one_pass_equals_one_encoder_per_group(channels_last):
     weights = torch.randn(batch, 16, dtype=torch.float64)
     copies = [copy.deepcopy(model) for _ in range(groups)]
 
-    out = forward_in_splits(model.project, x, groups, model)
+    out = forward_in_splits(model.project, x, groups, model, one_pass=one_pass)
     (out * weights).sum().backward()
     per_group = [c.project(x[g::groups]) for g, c in enumerate(copies)]
     sum((o * weights[g::groups]).sum() for g, o in enumerate(per_group)).backward()
@@ -77,9 +79,33 @@ def test_one_pass_equals_one_encoder_per_group(channels_last):
     for key, value in running.items():
         mean_of_copies = torch.stack([bn_state(c)[key] for c in copies]).mean(0)
         torch.testing.assert_close(value, mean_of_copies, rtol=1e-5, atol=1e-5, msg=key)
+    tracked = [v for k, v in model.state_dict().items()
+               if k.startswith(('backbone.', 'neck.')) and k.endswith('num_batches_tracked')]
+    assert tracked and all(int(v) == 1 for v in tracked)  # one update per forward
+    assert all(m.group_stats is None and m.num_groups == 1 for m in model.modules()
+               if isinstance(m, (SplitBatchNorm1d, SplitBatchNorm2d)))
     # The check can fail: plain BN over the whole batch is another function.
     with torch.no_grad():
         assert not torch.allclose(copies[0].project(x), out, atol=1e-3)
+
+
+def test_the_cpu_runs_the_groups_one_by_one_with_the_keys_of_the_one_pass():
+    """forward_in_splits/forward_shuffled pick the group-by-group path on the CPU by
+    default; the shuffled keys (same permutation) equal the one pass's."""
+    groups, batch = 4, 16
+    model = build_moco(bn_splits=groups).double()
+    randomise_bn(model, seed=3)
+    twin = copy.deepcopy(model)
+    x = torch.randn(batch, 3, 16, 16, dtype=torch.float64)
+    calls = []
+    model.backbone.register_forward_hook(lambda m, args, out: calls.append(args[0].shape[0]))
+    torch.manual_seed(5)
+    keys = forward_shuffled(model.project, x, groups, model)
+    assert calls == [batch // groups] * groups
+    torch.manual_seed(5)
+    expected = forward_shuffled(twin.project, x, groups, twin, one_pass=True)
+    torch.testing.assert_close(keys, expected, rtol=1e-7, atol=1e-7)
+    torch.testing.assert_close(bn_state(model), bn_state(twin), rtol=1e-7, atol=1e-7)
 
 
 def test_split_bn_keeps_parameters_buffers_and_checkpoint_keys():
