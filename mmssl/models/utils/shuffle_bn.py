@@ -70,23 +70,13 @@ class _SplitBatchNorm(_BatchNorm):
         check_bn_splits(batch, groups)
         _check_values_per_channel(input.shape, groups, batch // groups)
         updates_running = self.training and self.track_running_stats
-        factor = 0.0 if self.momentum is None else self.momentum
-        running_mean = running_var = None
-        if updates_running:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked)
-            running_mean = self.running_mean.repeat(groups)
-            running_var = self.running_var.repeat(groups)
         weight = self.weight.repeat(groups) if self.weight is not None else None
         bias = self.bias.repeat(groups) if self.bias is not None else None
         grouped = input.contiguous().view(batch // groups, groups * channels, *input.shape[2:])
-        out = F.batch_norm(grouped, running_mean, running_var, weight, bias, True, factor,
-                           self.eps).view(input.shape)
+        out, mean, var = self._batch_norm(grouped, weight, bias, updates_running)
+        out = out.view(input.shape)
         if updates_running:
-            with torch.no_grad():
-                self.running_mean.copy_(running_mean.view(groups, channels).mean(0))
-                self.running_var.copy_(running_var.view(groups, channels).mean(0))
+            self._update_running_stats(mean.view(groups, channels), var.view(groups, channels))
         if input.dim() == 4 and not input.is_contiguous() and input.is_contiguous(
                 memory_format=torch.channels_last):
             out = out.contiguous(memory_format=torch.channels_last)
@@ -97,29 +87,43 @@ class _SplitBatchNorm(_BatchNorm):
         for :meth:`update_running_stats`."""
         self._check_input_dim(input)
         _check_values_per_channel(input.shape, self.num_groups, input.shape[0])
-        if not (self.training and self.track_running_stats):
-            return F.batch_norm(input, None, None, self.weight, self.bias, True, 0.0, self.eps)
-        # With momentum 1, batch_norm leaves this group's mean and unbiased variance in the
-        # buffers it is given (no extra reduction: a var_mean over a channels-last map
-        # cost as much as the convolutions on the CPU).
-        mean, var = torch.zeros_like(self.running_mean), torch.ones_like(self.running_var)
-        out = F.batch_norm(input, mean, var, self.weight, self.bias, True, 1.0, self.eps)
-        self.group_stats.append((mean, var))
+        record = self.training and self.track_running_stats
+        out, mean, var = self._batch_norm(input, self.weight, self.bias, record)
+        if record:
+            self.group_stats.append((mean, var))
         return out
 
-    @torch.no_grad()
     def update_running_stats(self) -> None:
         """One running-statistics update from the mean of the recorded groups' statistics
         (what the one pass makes), then stop recording."""
         stats, self.group_stats = self.group_stats, None
-        if not stats:
-            return
+        if stats:
+            means, variances = zip(*stats)
+            self._update_running_stats(torch.stack(means), torch.stack(variances))
+
+    def _batch_norm(self, x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
+                    with_stats: bool) -> tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+        """``x`` (n, C', ...) normalised by its batch statistics, and with ``with_stats``
+        its per-channel mean and unbiased variance (C',): with momentum 1, batch_norm
+        leaves them in the buffers it is given (no extra reduction: a var_mean over a
+        channels-last map cost as much as the convolutions on the CPU)."""
+        if not with_stats:
+            return F.batch_norm(x, None, None, weight, bias, True, 0.0, self.eps), None, None
+        channels = x.shape[1]
+        mean = self.running_mean.new_zeros(channels)
+        var = self.running_var.new_ones(channels)
+        out = F.batch_norm(x, mean, var, weight, bias, True, 1.0, self.eps)
+        return out, mean, var
+
+    @torch.no_grad()
+    def _update_running_stats(self, means: Tensor, variances: Tensor) -> None:
+        """One update of the running statistics by the mean over the groups of their
+        statistics, ``means``/``variances`` (G, C), as ``nn.BatchNorm`` weighs them."""
         self.num_batches_tracked.add_(1)
         factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
                   else self.momentum)
-        means, variances = zip(*stats)
-        self.running_mean.lerp_(torch.stack(means).mean(0), factor)
-        self.running_var.lerp_(torch.stack(variances).mean(0), factor)
+        self.running_mean.lerp_(means.mean(0), factor)
+        self.running_var.lerp_(variances.mean(0), factor)
 
 
 def _check_values_per_channel(shape: torch.Size, groups: int, per_group: int) -> None:
