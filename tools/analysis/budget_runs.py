@@ -1,5 +1,6 @@
-"""Train configs at one small, equal budget and read their kNN results (used by the
-studies in tools/analysis: negatives_study.py, compare_algorithms.py)."""
+"""Train configs at a stated budget and read their results (used by the studies and
+tools in tools/analysis: sweep.py, train_zoo.py, negatives_study.py,
+compare_algorithms.py)."""
 import csv
 import glob
 import json
@@ -7,8 +8,10 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
-from typing import Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Optional
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -22,14 +25,9 @@ def apply_budget(cfg, config_path: str, epochs: int, images: Optional[int] = Non
     Raises:
         SystemExit: naming ``config_path`` if it has no ``KNNEvalHook``.
     """
-    cfg.train_cfg.max_epochs = epochs
+    set_epochs(cfg, epochs)
     if images:
         cfg.train_dataloader.dataset.indices = images
-    for scheduler in cfg.get('param_scheduler') or []:
-        if scheduler.get('by_epoch', True) and 'end' in scheduler:
-            scheduler['end'] = epochs
-            if 'T_max' in scheduler:
-                scheduler['T_max'] = epochs
     hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'KNNEvalHook']
     if not hooks:
         raise SystemExit(f'{config_path} has no KNNEvalHook in custom_hooks: the study '
@@ -39,6 +37,18 @@ def apply_budget(cfg, config_path: str, epochs: int, images: Optional[int] = Non
         if count:
             hooks[0]['dataloader']['dataset'][part]['indices'] = count
     cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=1)
+
+
+def set_epochs(cfg, epochs: int) -> None:
+    """In place: train ``epochs`` epochs, the epoch-based lr schedulers that end with the
+    training (cosine, linear) stretched or shrunk to them."""
+    old_epochs = cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = epochs
+    for scheduler in cfg.get('param_scheduler') or []:
+        if scheduler.get('by_epoch', True) and scheduler.get('end') == old_epochs:
+            scheduler['end'] = epochs
+            if scheduler.get('T_max') is not None:
+                scheduler['T_max'] = epochs - scheduler.get('begin', 0)
 
 
 def train_and_read_knn(cfg, run_dir: str) -> dict:
@@ -113,6 +123,7 @@ def read_results(path: str, key: str = 'cell') -> dict[str, dict]:
 def write_results(path: str, fields: list[str], rows: list[dict]) -> None:
     """Atomically (temporary file + rename) rewrite the CSV at ``path`` with ``rows``."""
     tmp = f'{path}.tmp'
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(tmp, 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -126,3 +137,113 @@ def write_table(path: str, rows: list[dict], columns: list[str]) -> None:
     lines += ['| ' + ' | '.join(str(row.get(c, '')) for c in columns) + ' |' for row in rows]
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
+
+
+def protocol_run_config(config: str, options: dict, seed: int, run_dir: str,
+                        epochs: Optional[int] = None) -> str:
+    """Write ``run_dir/config.py``: ``config`` with ``options`` merged (mmengine's
+    ``--cfg-options`` semantics), trained ``epochs`` epochs if given (:func:`set_epochs`),
+    ``randomness.seed=seed``, no ``KNNEvalHook`` (the full
+    protocol runs once after training, :func:`train_and_evaluate`) and one checkpoint
+    kept per epoch. Returns its path."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    if epochs:
+        set_epochs(cfg, epochs)
+    cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
+    cfg.custom_hooks = [h for h in cfg.get('custom_hooks') or []
+                        if h.get('type') != 'KNNEvalHook']
+    cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=1)
+    os.makedirs(run_dir, exist_ok=True)
+    path = osp.join(run_dir, 'config.py')
+    cfg.dump(path)
+    return path
+
+
+def _run(command: list[str], log_path: str, threads: Optional[int]) -> int:
+    env = dict(os.environ)
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    with open(log_path, 'a') as log:
+        return subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT).returncode
+
+
+def train_and_evaluate(run_dir: str, eval_config: str, seed: int,
+                       train_config: Optional[str] = None,
+                       threads: Optional[int] = None) -> dict:
+    """Train ``train_config`` under ``run_dir`` (tools/train.py in its own process,
+    resuming an interrupted run from its last checkpoint), then run the full protocol
+    (tools/analysis/eval_protocol.py: kNN and linear probe) on its last checkpoint with
+    ``eval_config``'s data. ``train_config=None``: no training, the random
+    initialisation drawn with ``seed`` is evaluated.
+
+    Finished steps are not repeated: ``run_dir/train.json`` (training seconds, summed over
+    the attempts) marks a finished training and ``run_dir/result.json`` holds the result,
+    which is returned: the accuracies of :func:`mmssl.apis.evaluate_backbone`,
+    ``train_seconds`` and ``status`` (``'done'`` or what failed, with the log to read).
+    """
+    os.makedirs(run_dir, exist_ok=True)
+    result_path = osp.join(run_dir, 'result.json')
+    if osp.isfile(result_path):
+        with open(result_path) as f:
+            return json.load(f)
+    train_path, log_path = osp.join(run_dir, 'train.json'), osp.join(run_dir, 'run.log')
+    checkpoint, train_seconds = 'none', 0.0
+    if train_config is not None:
+        if not osp.isfile(train_path):
+            command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+                       train_config, '--work-dir', run_dir]
+            if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
+                command.append('--resume')
+            start = time.time()
+            code = _run(command, log_path, threads)
+            attempts = _read_json(osp.join(run_dir, 'attempts.json'), [])
+            attempts.append(round(time.time() - start, 1))
+            _write_json(osp.join(run_dir, 'attempts.json'), attempts)
+            if code != 0:
+                return dict(status=f'training failed ({code}), see {log_path}')
+            _write_json(train_path, dict(seconds=round(sum(attempts), 1), attempts=attempts))
+        train_seconds = _read_json(train_path, {})['seconds']
+        with open(osp.join(run_dir, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+    command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'analysis', 'eval_protocol.py'),
+               eval_config, checkpoint, '--seed', str(seed), '--out', result_path + '.tmp']
+    code = _run(command, log_path, threads)
+    if code != 0:
+        return dict(status=f'evaluation failed ({code}), see {log_path}')
+    result = dict(_read_json(result_path + '.tmp', {}), train_seconds=train_seconds,
+                  status='done')
+    _write_json(result_path, result)
+    os.remove(result_path + '.tmp')
+    return result
+
+
+def run_parallel(jobs: Iterable[Callable[[], dict]], workers: int,
+                 on_result: Callable[[dict], None]) -> None:
+    """Run ``jobs`` (each starts its own processes) ``workers`` at a time, passing each
+    result to ``on_result`` as it comes, one at a time."""
+    lock = threading.Lock()
+
+    def run(job):
+        result = job()
+        with lock:
+            on_result(result)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for future in [pool.submit(run, job) for job in jobs]:
+            future.result()
+
+
+def _read_json(path: str, default):
+    if not osp.isfile(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
+
+
+def _write_json(path: str, value) -> None:
+    with open(path + '.part', 'w') as f:
+        json.dump(value, f, indent=2)
+    os.replace(path + '.part', path)

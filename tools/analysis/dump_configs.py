@@ -21,12 +21,17 @@ SECTIONS = ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'custom_ho
             'default_hooks')
 
 
+ZOO_DIR = osp.join('configs', 'zoo')  # the model zoo's row lists, not configs to train
+
+
 def config_paths(root: str = REPO_ROOT) -> list[str]:
-    """Every config file, relative to ``root``, sorted."""
+    """Every config file, relative to ``root``, sorted (not ``_base_`` parts or the zoo's
+    row lists)."""
     paths = (glob.glob(osp.join(root, 'configs', '**', '*.py'), recursive=True)
              + glob.glob(osp.join(root, 'projects', '*', 'configs', '**', '*.py'),
                          recursive=True))
-    return sorted(osp.relpath(p, root) for p in paths if '_base_' not in p)
+    return sorted(osp.relpath(p, root) for p in paths
+                  if '_base_' not in p and not osp.relpath(p, root).startswith(ZOO_DIR))
 
 
 def _plain(value: Any) -> Any:

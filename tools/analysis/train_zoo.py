@@ -1,0 +1,118 @@
+"""Train the model zoo into a local folder and record each row's full-protocol figures.
+
+    python tools/analysis/train_zoo.py [ZOO] [--zoo-dir work_dirs/zoo] [--rows NAME ...]
+        [--seeds S ...] [--jobs 2] [--threads 1] [--git-commit] [--report-only]
+
+ZOO (default ``configs/zoo/fashion_mnist.py``) lists the rows: a ``name``, the recipe's
+``config``, its ``seeds``, ``pretrain=False`` for a random-initialisation baseline (the
+config's backbone evaluated untrained, with each seed) and ``main=True`` for the rows
+plotted. Every (row, seed) trains in its own process into ``ZOO_DIR/<name>/seed<seed>``
+(its checkpoint: the file named by ``last_checkpoint`` there) and is then evaluated on
+the full protocol (tools/analysis/eval_protocol.py: kNN k=20, τ 0.07 over the whole
+training split as bank and test split as queries, and the linear probe).
+
+Each finished run becomes a row of the zoo's ``results`` CSV (committed) as soon as it
+finishes, and the report is rewritten from that CSV: ``docs/model_zoo.md``, the
+metafiles in OpenMMLab's model-index format (``model-index.yml`` and
+``configs/<algorithm>/metafile.yml``) and the plot of kNN against training time
+(tools/analysis/zoo_report.py). ``--git-commit`` commits those files after each run.
+Running the same command again resumes: finished runs are read back from the CSV or their
+``result.json``, interrupted ones resume from their last checkpoint.
+"""
+import argparse
+import os.path as osp
+import subprocess
+import sys
+
+from mmengine.config import Config
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO_ROOT)
+from tools.analysis.budget_runs import (protocol_run_config, read_results,  # noqa: E402
+                                        run_parallel, train_and_evaluate, write_results)
+from tools.analysis.zoo_report import FIELDS, write_report  # noqa: E402
+
+DEFAULT_ZOO = osp.join(REPO_ROOT, 'configs', 'zoo', 'fashion_mnist.py')
+
+
+def load_zoo(path: str) -> Config:
+    """The zoo file's values, checked: each row has a unique name and an existing config."""
+    if not osp.isfile(path):
+        raise SystemExit(f'zoo file not found: {path}')
+    zoo = Config.fromfile(path)
+    names = set()
+    for row in zoo.rows:
+        if row['name'] in names:
+            raise SystemExit(f'{path}: the row name {row["name"]!r} is used twice')
+        names.add(row['name'])
+        if not osp.isfile(osp.join(REPO_ROOT, row['config'])):
+            raise SystemExit(f'{path}: row {row["name"]!r}: config {row["config"]} not found')
+    return zoo
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train and evaluate the model zoo')
+    parser.add_argument('zoo', nargs='?', default=DEFAULT_ZOO)
+    parser.add_argument('--zoo-dir', default='work_dirs/zoo', help='checkpoints go here')
+    parser.add_argument('--rows', nargs='+', help='only these row names')
+    parser.add_argument('--seeds', nargs='+', type=int, help="only these of each row's seeds")
+    parser.add_argument('--jobs', type=int, default=1, help='runs side by side')
+    parser.add_argument('--threads', type=int, help='threads per run (OMP_NUM_THREADS)')
+    parser.add_argument('--git-commit', action='store_true',
+                        help='commit the results and report after each finished run')
+    parser.add_argument('--report-only', action='store_true', help='rewrite the report')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    zoo = load_zoo(args.zoo)
+    results_path = osp.join(REPO_ROOT, zoo.results)
+    results = read_results(results_path, key='run')
+    rows = [row for row in zoo.rows if not args.rows or row['name'] in args.rows]
+    unknown = set(args.rows or []) - {row['name'] for row in zoo.rows}
+    if unknown:
+        raise SystemExit(f'{args.zoo} has no rows named {sorted(unknown)}')
+
+    def job(row: dict, seed: int):
+        def run() -> dict:
+            run_dir = osp.join(args.zoo_dir, row['name'], f'seed{seed}')
+            config = protocol_run_config(osp.join(REPO_ROOT, row['config']), {}, seed,
+                                         run_dir)
+            pretrain = row.get('pretrain', True)
+            result = train_and_evaluate(run_dir, config, seed,
+                                        train_config=config if pretrain else None,
+                                        threads=args.threads)
+            epochs = Config.fromfile(config).train_cfg.max_epochs if pretrain else 0
+            return dict(result, run=f"{row['name']}/seed{seed}", name=row['name'],
+                        seed=seed, config=row['config'], epochs=epochs)
+        return run
+
+    jobs = [job(row, seed) for row in rows for seed in row['seeds']
+            if (args.seeds is None or seed in args.seeds)
+            and results.get(f"{row['name']}/seed{seed}", {}).get('status') != 'done']
+
+    def record(result: dict) -> None:
+        results[result['run']] = {key: result.get(key, '') for key in FIELDS}
+        order = {row['name']: i for i, row in enumerate(zoo.rows)}
+        write_results(results_path, FIELDS, sorted(results.values(), key=lambda r: (
+            order.get(r['name'], len(order)), int(r['seed']))))
+        written = write_report(zoo, list(results.values()))
+        print(f"[zoo] {result['run']}: kNN {result.get('knn_top1')}, linear "
+              f"{result.get('linear_top1')}, {result.get('train_seconds')} s training, "
+              f"{result.get('status')}")
+        if args.git_commit and result.get('status') == 'done':
+            files = [results_path, *written]
+            subprocess.run(['git', 'add', *files], cwd=REPO_ROOT, check=True)
+            subprocess.run(['git', 'commit', '-q', '-m', f"zoo: {result['run']} (kNN "
+                            f"{result.get('knn_top1')}, linear {result.get('linear_top1')})",
+                            '--', *files], cwd=REPO_ROOT, check=True)
+
+    if not args.report_only:
+        run_parallel(jobs, args.jobs, record)
+    write_report(zoo, list(results.values()))
+    return results
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,158 @@
+"""Write the model zoo's report from its results CSV (tools/analysis/train_zoo.py calls it
+after every finished run).
+
+    python tools/analysis/zoo_report.py [ZOO]
+
+Writes ``docs/model_zoo.md`` (one row per zoo row: kNN and linear top-1 as mean ± sample
+standard deviation over the finished seeds, training time, the command), the metafile in
+OpenMMLab's model-index format (the zoo's ``metafile``, imported by its ``model_index``)
+and the zoo's ``plot`` (the main rows' kNN against their training time, with the random
+initialisation and raw pixels for scale); the paths are values of the zoo file.
+"""
+import os
+import os.path as osp
+import statistics
+import sys
+from typing import Optional
+
+import yaml
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+FIELDS = ['run', 'name', 'seed', 'config', 'epochs', 'train_seconds', 'knn_top1', 'knn_top5',
+          'linear_top1', 'linear_top5', 'linear_weight_decay', 'status']
+
+
+def summarise(values: list[float]) -> tuple[Optional[float], Optional[float]]:
+    """(mean, sample standard deviation) of ``values``; None where undefined."""
+    if not values:
+        return None, None
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else None
+
+
+def _fmt(mean: Optional[float], std: Optional[float], digits: int = 2) -> str:
+    if mean is None:
+        return '—'
+    return f'{mean:.{digits}f}' + (f' ± {std:.{digits}f}' if std is not None else '')
+
+
+def row_summaries(zoo, results: list[dict]) -> list[dict]:
+    """Per zoo row: the finished seeds and the mean/std of each figure."""
+    summaries = []
+    for row in zoo.rows:
+        done = [r for r in results if r['name'] == row['name'] and r['status'] == 'done']
+        done.sort(key=lambda r: int(r['seed']))
+        summary = dict(row, seeds_done=[int(r['seed']) for r in done],
+                       epochs=done[0]['epochs'] if done else '')
+        for key in ('knn_top1', 'linear_top1', 'train_seconds'):
+            summary[key] = summarise([float(r[key]) for r in done])
+        summaries.append(summary)
+    return summaries
+
+
+def command(zoo_path: str, row: dict) -> str:
+    return (f'python tools/analysis/train_zoo.py {zoo_path} --rows {row["name"]}'
+            f' --seeds {" ".join(str(s) for s in row["seeds"])}')
+
+
+def write_markdown(path: str, zoo, zoo_path: str, summaries: list[dict]) -> None:
+    lines = [zoo.title, '', *zoo.intro.strip().splitlines(), '',
+             '| row | config | epochs | training (min) | seeds | kNN top-1 | linear top-1 |',
+             '|---|---|---:|---:|---|---:|---:|']
+    for s in summaries:
+        minutes = s['train_seconds']
+        minutes = (minutes[0] / 60, minutes[1] / 60 if minutes[1] is not None else None) \
+            if minutes[0] is not None else (None, None)
+        seeds = ', '.join(map(str, s['seeds_done'])) or 'not run yet'
+        lines.append(f"| {s['name']} | `{s['config']}` | {s['epochs']} | "
+                     f"{_fmt(*minutes, digits=1) if s.get('pretrain', True) else '0'} | "
+                     f"{seeds} | {_fmt(*s['knn_top1'])} | {_fmt(*s['linear_top1'])} |")
+    lines += ['', 'Each row is reproduced (checkpoints under `work_dirs/zoo/<row>/seed<s>`, '
+              'figures into the results CSV) by:', '', '```bash']
+    lines += [command(zoo_path, s) for s in summaries]
+    lines += ['```', '']
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines))
+
+
+def write_metafile(path: str, zoo, summaries: list[dict]) -> None:
+    """OpenMMLab's metafile: one Collection per algorithm, one Model per zoo row."""
+    collections, models = {}, []
+    for s in summaries:
+        algorithm = osp.basename(osp.dirname(s['config']))  # configs/<algorithm>/...
+        collections.setdefault(algorithm, dict(Name=algorithm))
+        metrics = {}
+        if s['knn_top1'][0] is not None:
+            metrics = {'kNN Top 1 Accuracy': round(s['knn_top1'][0], 2),
+                       'kNN Top 1 Std': round(s['knn_top1'][1] or 0.0, 2),
+                       'Linear Top 1 Accuracy': round(s['linear_top1'][0], 2),
+                       'Linear Top 1 Std': round(s['linear_top1'][1] or 0.0, 2)}
+        models.append({
+            'Name': s['name'], 'In Collection': algorithm, 'Config': s['config'],
+            'Metadata': {'Training Data': zoo.dataset, 'Epochs': s['epochs'] or 0,
+                         'Pretrained': s.get('pretrain', True),
+                         'Training Resources': zoo.resources,
+                         'Training Time (s)': round(s['train_seconds'][0] or 0.0, 1),
+                         'Seeds': s['seeds_done']},
+            'Results': [{'Task': 'Self-Supervised Learning', 'Dataset': zoo.dataset,
+                         'Metrics': metrics}] if metrics else None,
+            'Weights': None})
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        yaml.safe_dump({'Collections': list(collections.values()), 'Models': models}, f,
+                       sort_keys=False, allow_unicode=True)
+
+
+def write_plot(path: str, zoo, summaries: list[dict]) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for s in summaries:
+        mean, std = s['knn_top1']
+        if mean is None:
+            continue
+        if not s.get('pretrain', True):
+            ax.axhline(mean, color='grey', linestyle=':', linewidth=1)
+            ax.annotate(s['name'], (0, mean), fontsize=7, color='grey',
+                        textcoords='offset points', xytext=(2, 2))
+        elif s.get('main'):
+            minutes = s['train_seconds'][0] / 60
+            ax.errorbar(minutes, mean, yerr=std or 0, fmt='o', capsize=3)
+            ax.annotate(s['name'], (minutes, mean), fontsize=7, textcoords='offset points',
+                        xytext=(4, 4))
+    ax.axhline(zoo.raw_pixels_knn, color='red', linestyle='--', linewidth=1)
+    ax.annotate(f'raw pixels {zoo.raw_pixels_knn}', (0, zoo.raw_pixels_knn), fontsize=7,
+                color='red', textcoords='offset points', xytext=(2, 2))
+    ax.set_xlabel('training time (minutes, 1 thread per run)')
+    ax.set_ylabel('kNN top-1 (%), full protocol')
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(zoo, results: list[dict], zoo_path: Optional[str] = None) -> list[str]:
+    """Write the zoo's Markdown page, metafile, plot and model index; returns their
+    paths."""
+    zoo_path = osp.relpath(zoo_path or zoo.filename, REPO_ROOT)
+    summaries = row_summaries(zoo, results)
+    paths = [osp.join(REPO_ROOT, p) for p in (zoo.markdown, zoo.metafile, zoo.plot,
+                                              zoo.model_index)]
+    write_markdown(paths[0], zoo, zoo_path, summaries)
+    write_metafile(paths[1], zoo, summaries)
+    write_plot(paths[2], zoo, summaries)
+    with open(paths[3], 'w') as f:
+        yaml.safe_dump({'Import': [zoo.metafile]}, f, sort_keys=False)
+    return paths
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, REPO_ROOT)
+    from tools.analysis.budget_runs import read_results
+    from tools.analysis.train_zoo import DEFAULT_ZOO, load_zoo
+    zoo_file = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_ZOO
+    zoo_values = load_zoo(zoo_file)
+    write_report(zoo_values, list(read_results(osp.join(REPO_ROOT, zoo_values.results),
+                                               key='run').values()), zoo_file)
