@@ -30,7 +30,7 @@ def tiny_config(tmp_path) -> str:
 def tiny_zoo(tmp_path, config: str) -> str:
     out = tmp_path / 'report'
     values = dict(
-        title='# tiny zoo', intro='For the test.', dataset='Fashion-MNIST',
+        dataset='Fashion-MNIST',
         resources='test', raw_pixels_knn=84.07, results=str(out / 'results.csv'),
         markdown=str(out / 'zoo.md'), metafile=str(out / 'metafile.yml'),
         plot=str(out / 'knn.png'), model_index=str(out / 'model-index.yml'),

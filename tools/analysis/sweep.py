@@ -23,7 +23,7 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
@@ -109,7 +109,8 @@ def main(argv=None) -> dict[str, dict]:
             result = train_and_evaluate(run_dir, config, seed, train_config=config,
                                         threads=args.threads)
             return dict(result, run=run, variant=name, seed=seed,
-                        overrides=json.dumps(overrides), epochs=args.epochs or '')
+                        overrides=json.dumps(overrides),
+                        epochs=Config.fromfile(config).train_cfg.max_epochs)
         return train
 
     jobs = [job(name, overrides, seed) for name, overrides in variants(args).items()

@@ -20,6 +20,7 @@ Running the same command again resumes: finished runs are read back from the CSV
 ``result.json``, interrupted ones resume from their last checkpoint.
 """
 import argparse
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -74,43 +75,67 @@ def main(argv=None) -> dict:
     if unknown:
         raise SystemExit(f'{args.zoo} has no rows named {sorted(unknown)}')
 
+    def run_dir_of(row: dict, seed: int) -> str:
+        return osp.join(args.zoo_dir, row['name'], f'seed{seed}')
+
+    def record_of(row: dict, seed: int, result: dict) -> dict:
+        pretrain = row.get('pretrain', True)
+        config = osp.join(run_dir_of(row, seed), 'config.py')
+        epochs = Config.fromfile(config).train_cfg.max_epochs if pretrain else 0
+        return dict(result, run=f"{row['name']}/seed{seed}", name=row['name'], seed=seed,
+                    config=row['config'], epochs=epochs)
+
     def job(row: dict, seed: int):
         def run() -> dict:
-            run_dir = osp.join(args.zoo_dir, row['name'], f'seed{seed}')
+            run_dir = run_dir_of(row, seed)
             config = protocol_run_config(osp.join(REPO_ROOT, row['config']), {}, seed,
                                          run_dir)
-            pretrain = row.get('pretrain', True)
-            result = train_and_evaluate(run_dir, config, seed,
-                                        train_config=config if pretrain else None,
-                                        threads=args.threads)
-            epochs = Config.fromfile(config).train_cfg.max_epochs if pretrain else 0
-            return dict(result, run=f"{row['name']}/seed{seed}", name=row['name'],
-                        seed=seed, config=row['config'], epochs=epochs)
+            result = train_and_evaluate(run_dir, config, seed, threads=args.threads,
+                                        train_config=config if row.get('pretrain', True)
+                                        else None)
+            return record_of(row, seed, result)
         return run
 
+    for row in zoo.rows:  # runs finished by another call since the CSV was written
+        for seed in row['seeds']:
+            path = osp.join(run_dir_of(row, seed), 'result.json')
+            run = f"{row['name']}/seed{seed}"
+            if results.get(run, {}).get('status') != 'done' and osp.isfile(path):
+                with open(path) as f:
+                    results[run] = {key: value for key, value in
+                                    record_of(row, seed, json.load(f)).items()
+                                    if key in FIELDS}
     jobs = [job(row, seed) for row in rows for seed in row['seeds']
             if (args.seeds is None or seed in args.seeds)
             and results.get(f"{row['name']}/seed{seed}", {}).get('status') != 'done']
 
+    def save() -> list[str]:
+        """Write the CSV (in the zoo's row order) and the report; returns their paths."""
+        order = {row['name']: i for i, row in enumerate(zoo.rows)}
+        kept = [r for r in results.values() if r['name'] in order]  # rows no longer listed go
+        write_results(results_path, FIELDS, sorted(kept, key=lambda r: (order[r['name']],
+                                                                        int(r['seed']))))
+        return [results_path, *write_report(zoo, list(results.values()), args.zoo)]
+
     def record(result: dict) -> None:
         results[result['run']] = {key: result.get(key, '') for key in FIELDS}
-        order = {row['name']: i for i, row in enumerate(zoo.rows)}
-        write_results(results_path, FIELDS, sorted(results.values(), key=lambda r: (
-            order.get(r['name'], len(order)), int(r['seed']))))
-        written = write_report(zoo, list(results.values()))
+        files = save()
         print(f"[zoo] {result['run']}: kNN {result.get('knn_top1')}, linear "
               f"{result.get('linear_top1')}, {result.get('train_seconds')} s training, "
               f"{result.get('status')}")
         if args.git_commit and result.get('status') == 'done':
-            files = [results_path, *written]
-            subprocess.run(['git', 'add', *files], cwd=REPO_ROOT, check=True)
-            subprocess.run(['git', 'commit', '-q', '-m', f"zoo: {result['run']} (kNN "
-                            f"{result.get('knn_top1')}, linear {result.get('linear_top1')})",
-                            '--', *files], cwd=REPO_ROOT, check=True)
+            message = (f"zoo: {result['run']} (kNN {result.get('knn_top1')}, linear "
+                       f"{result.get('linear_top1')})")
+            for command in (['git', 'add', *files], ['git', 'commit', '-q', '-m', message,
+                                                     '--', *files]):
+                proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+                if proc.returncode != 0:  # the figures stay in the CSV for a later commit
+                    print(f'[zoo] {" ".join(command[:2])} failed: {proc.stderr.strip()}')
+                    break
 
     if not args.report_only:
         run_parallel(jobs, args.jobs, record)
-    write_report(zoo, list(results.values()))
+    save()
     return results
 
 

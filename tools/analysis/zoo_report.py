@@ -1,10 +1,9 @@
-"""Write the model zoo's report from its results CSV (tools/analysis/train_zoo.py calls it
-after every finished run).
+"""The model zoo's report, written from its results by tools/analysis/train_zoo.py after
+every finished run (``train_zoo.py --report-only`` rewrites it alone).
 
-    python tools/analysis/zoo_report.py [ZOO]
-
-Writes ``docs/model_zoo.md`` (one row per zoo row: kNN and linear top-1 as mean ± sample
-standard deviation over the finished seeds, training time, the command), the metafile in
+Writes the table of the zoo's ``markdown`` page (one row per zoo row: kNN and linear top-1
+as mean ± sample standard deviation over the finished seeds, training time, the command;
+between two marker comments, so the text around it stays), the metafile in
 OpenMMLab's model-index format (the zoo's ``metafile``, imported by its ``model_index``)
 and the zoo's ``plot`` (the main rows' kNN against their training time, with the random
 initialisation and raw pixels for scale); the paths are values of the zoo file.
@@ -12,7 +11,6 @@ initialisation and raw pixels for scale); the paths are values of the zoo file.
 import os
 import os.path as osp
 import statistics
-import sys
 from typing import Optional
 
 import yaml
@@ -54,8 +52,14 @@ def command(zoo_path: str, row: dict) -> str:
             f' --seeds {" ".join(str(s) for s in row["seeds"])}')
 
 
-def write_markdown(path: str, zoo, zoo_path: str, summaries: list[dict]) -> None:
-    lines = [zoo.title, '', *zoo.intro.strip().splitlines(), '',
+TABLE_START, TABLE_END = '<!-- zoo table: written by tools/analysis/zoo_report.py -->', \
+    '<!-- end of zoo table -->'
+
+
+def write_markdown(path: str, zoo_path: str, summaries: list[dict]) -> None:
+    """Write the table (and the commands) between the markers of the page at ``path``,
+    keeping the text around them (a new page gets the markers only)."""
+    lines = [TABLE_START, '',
              '| row | config | epochs | training (min) | seeds | kNN top-1 | linear top-1 |',
              '|---|---|---:|---:|---|---:|---:|']
     for s in summaries:
@@ -66,12 +70,20 @@ def write_markdown(path: str, zoo, zoo_path: str, summaries: list[dict]) -> None
         lines.append(f"| {s['name']} | `{s['config']}` | {s['epochs']} | "
                      f"{_fmt(*minutes, digits=1) if s.get('pretrain', True) else '0'} | "
                      f"{seeds} | {_fmt(*s['knn_top1'])} | {_fmt(*s['linear_top1'])} |")
-    lines += ['', 'Each row is reproduced (checkpoints under `work_dirs/zoo/<row>/seed<s>`, '
+    lines += ['', 'Each row is reproduced (checkpoints under `work_dirs/zoo/<row>/seed<s>/`, '
               'figures into the results CSV) by:', '', '```bash']
     lines += [command(zoo_path, s) for s in summaries]
-    lines += ['```', '']
+    lines += ['```', '', TABLE_END]
+    before, after = '', '\n'
+    if osp.isfile(path):
+        with open(path) as f:
+            text = f.read()
+        if TABLE_START in text and TABLE_END in text:
+            before = text[:text.index(TABLE_START)]
+            after = text[text.index(TABLE_END) + len(TABLE_END):]
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'w') as f:
-        f.write('\n'.join(lines))
+        f.write(before + '\n'.join(lines) + after)
 
 
 def write_metafile(path: str, zoo, summaries: list[dict]) -> None:
@@ -88,7 +100,7 @@ def write_metafile(path: str, zoo, summaries: list[dict]) -> None:
                        'Linear Top 1 Std': round(s['linear_top1'][1] or 0.0, 2)}
         models.append({
             'Name': s['name'], 'In Collection': algorithm, 'Config': s['config'],
-            'Metadata': {'Training Data': zoo.dataset, 'Epochs': s['epochs'] or 0,
+            'Metadata': {'Training Data': zoo.dataset, 'Epochs': int(s['epochs'] or 0),
                          'Pretrained': s.get('pretrain', True),
                          'Training Resources': zoo.resources,
                          'Training Time (s)': round(s['train_seconds'][0] or 0.0, 1),
@@ -136,23 +148,13 @@ def write_plot(path: str, zoo, summaries: list[dict]) -> None:
 def write_report(zoo, results: list[dict], zoo_path: Optional[str] = None) -> list[str]:
     """Write the zoo's Markdown page, metafile, plot and model index; returns their
     paths."""
-    zoo_path = osp.relpath(zoo_path or zoo.filename, REPO_ROOT)
+    zoo_path = osp.relpath(osp.abspath(zoo_path or zoo.filename), REPO_ROOT)
     summaries = row_summaries(zoo, results)
     paths = [osp.join(REPO_ROOT, p) for p in (zoo.markdown, zoo.metafile, zoo.plot,
                                               zoo.model_index)]
-    write_markdown(paths[0], zoo, zoo_path, summaries)
+    write_markdown(paths[0], zoo_path, summaries)
     write_metafile(paths[1], zoo, summaries)
     write_plot(paths[2], zoo, summaries)
     with open(paths[3], 'w') as f:
         yaml.safe_dump({'Import': [zoo.metafile]}, f, sort_keys=False)
     return paths
-
-
-if __name__ == '__main__':
-    sys.path.insert(0, REPO_ROOT)
-    from tools.analysis.budget_runs import read_results
-    from tools.analysis.train_zoo import DEFAULT_ZOO, load_zoo
-    zoo_file = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_ZOO
-    zoo_values = load_zoo(zoo_file)
-    write_report(zoo_values, list(read_results(osp.join(REPO_ROOT, zoo_values.results),
-                                               key='run').values()), zoo_file)
