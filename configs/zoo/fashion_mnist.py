@@ -12,6 +12,9 @@ model_index = 'model-index.yml'
 plot = 'docs/model_zoo/knn_vs_time.png'
 
 rows = [
+    dict(name='mocov2_resnet18-cifar-w16_bs128-7e',
+         config='configs/mocov2/mocov2_resnet18_1xb128-coslr-7e_fmnist.py',
+         seeds=[0, 1, 2], main=True),
     dict(name='mocov2_resnet18-cifar-w16_8e',
          config='configs/mocov2/mocov2_resnet18_1xb256-coslr-8e_fmnist.py',
          seeds=[0, 1, 2], main=True),
