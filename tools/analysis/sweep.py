@@ -97,25 +97,22 @@ def main(argv=None) -> dict[str, dict]:
     if not osp.isfile(args.config):
         raise SystemExit(f'config file not found: {args.config}')
     results = read_results(args.out, key='run')
-    order = []
 
     def job(name: str, overrides: dict, seed: int):
-        run = f'{name}/seed{seed}'
-        order.append(run)
         run_dir = osp.join(args.work_dir, name, f'seed{seed}')
 
         def train():
             config = protocol_run_config(args.config, overrides, seed, run_dir, args.epochs)
             result = train_and_evaluate(run_dir, config, seed, train_config=config,
                                         threads=args.threads)
-            return dict(result, run=run, variant=name, seed=seed,
+            return dict(result, run=f'{name}/seed{seed}', variant=name, seed=seed,
                         overrides=json.dumps(overrides),
                         epochs=Config.fromfile(config).train_cfg.max_epochs)
         return train
 
     jobs = [job(name, overrides, seed) for name, overrides in variants(args).items()
-            for seed in args.seeds]
-    jobs = [j for j, run in zip(jobs, order) if results.get(run, {}).get('status') != 'done']
+            for seed in args.seeds
+            if results.get(f'{name}/seed{seed}', {}).get('status') != 'done']
 
     def record(row: dict) -> None:
         results[row['run']] = {key: row.get(key, '') for key in FIELDS}

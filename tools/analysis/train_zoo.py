@@ -12,10 +12,10 @@ the full protocol (tools/analysis/eval_protocol.py: kNN k=20, τ 0.07 over the w
 training split as bank and test split as queries, and the linear probe).
 
 Each finished run becomes a row of the zoo's ``results`` CSV (committed) as soon as it
-finishes, and the report is rewritten from that CSV: ``docs/model_zoo.md``, the
-metafiles in OpenMMLab's model-index format (``model-index.yml`` and
-``configs/<algorithm>/metafile.yml``) and the plot of kNN against training time
-(tools/analysis/zoo_report.py). ``--git-commit`` commits those files after each run.
+finishes, and the report is rewritten from those results (tools/analysis/zoo_report.py):
+the table in ``docs/model_zoo.md``, the metafile in OpenMMLab's model-index format
+(``configs/zoo/metafile.yml``, imported by ``model-index.yml``) and the plot of kNN
+against training time. ``--git-commit`` commits those files after each run.
 Running the same command again resumes: finished runs are read back from the CSV or their
 ``result.json``, interrupted ones resume from their last checkpoint.
 """
