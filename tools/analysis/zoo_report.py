@@ -146,8 +146,8 @@ def write_plot(path: str, zoo, summaries: list[dict]) -> None:
 
 
 def write_report(zoo, results: list[dict], zoo_path: Optional[str] = None) -> list[str]:
-    """Write the zoo's Markdown page, metafile, plot and model index; returns their
-    paths."""
+    """Write the zoo's Markdown page, metafile and plot, and add the metafile to the model
+    index; returns their paths."""
     zoo_path = osp.relpath(osp.abspath(zoo_path or zoo.filename), REPO_ROOT)
     summaries = row_summaries(zoo, results)
     paths = [osp.join(REPO_ROOT, p) for p in (zoo.markdown, zoo.metafile, zoo.plot,
@@ -155,6 +155,18 @@ def write_report(zoo, results: list[dict], zoo_path: Optional[str] = None) -> li
     write_markdown(paths[0], zoo_path, summaries)
     write_metafile(paths[1], zoo, summaries)
     write_plot(paths[2], zoo, summaries)
-    with open(paths[3], 'w') as f:
-        yaml.safe_dump({'Import': [zoo.metafile]}, f, sort_keys=False)
+    add_to_model_index(paths[3], zoo.metafile)
     return paths
+
+
+def add_to_model_index(path: str, metafile: str) -> None:
+    """Make the model index at ``path`` import ``metafile`` first, keeping its other
+    imports (the per-algorithm metafiles of tools/analysis/write_metafiles.py)."""
+    index = {}
+    if osp.isfile(path):
+        with open(path) as f:
+            index = yaml.safe_load(f) or {}
+    imports = [metafile] + [i for i in index.get('Import', []) if i != metafile]
+    if imports != index.get('Import'):
+        with open(path, 'w') as f:
+            yaml.safe_dump(dict(index, Import=imports), f, sort_keys=False)
