@@ -220,6 +220,57 @@ def train_and_evaluate(run_dir: str, eval_config: str, seed: int,
     return result
 
 
+VARIANT_FIELDS = ['run', 'variant', 'seed', 'overrides', 'epochs', 'train_seconds',
+                  'knn_top1', 'knn_top5', 'linear_top1', 'linear_top5',
+                  'linear_weight_decay', 'status']
+
+
+def run_variants(config: str, variants: dict[str, dict], seeds: Iterable[int],
+                 work_dir: str, out: str, epochs: Optional[int] = None, jobs: int = 1,
+                 threads: Optional[int] = None, max_runs: Optional[int] = None,
+                 label: str = 'sweep') -> dict[str, dict]:
+    """Train ``config`` with each ``{name: overrides}`` of ``variants`` and each seed (in
+    its own process under ``work_dir/<name>/seed<seed>``, at ``epochs`` if given), then
+    evaluate it on the full protocol (:func:`train_and_evaluate`); ``jobs`` runs side by
+    side with ``threads`` threads each.
+
+    Each finished run becomes a row of the CSV ``out`` (:data:`VARIANT_FIELDS`, keyed by
+    ``run`` = ``<name>/seed<seed>``) as it finishes; runs already done in ``out`` are not
+    started again, at most ``max_runs`` others are. Returns every row of ``out``.
+    """
+    results = read_results(out, key='run')
+    pending = [(name, overrides, seed) for name, overrides in variants.items()
+               for seed in seeds
+               if results.get(f'{name}/seed{seed}', {}).get('status') != 'done']
+    if max_runs is not None and len(pending) > max_runs:
+        print(f'[{label}] running {max_runs} of the {len(pending)} pending runs '
+              f'(--max-runs); run again to resume', flush=True)
+        pending = pending[:max_runs]
+
+    def job(name: str, overrides: dict, seed: int) -> Callable[[], dict]:
+        run_dir = osp.join(work_dir, name, f'seed{seed}')
+
+        def train() -> dict:
+            from mmengine.config import Config
+            path = protocol_run_config(config, overrides, seed, run_dir, epochs)
+            result = train_and_evaluate(run_dir, path, seed, train_config=path,
+                                        threads=threads)
+            return dict(result, run=f'{name}/seed{seed}', variant=name, seed=seed,
+                        overrides=json.dumps(overrides),
+                        epochs=Config.fromfile(path).train_cfg.max_epochs)
+        return train
+
+    def record(row: dict) -> None:
+        results[row['run']] = {key: row.get(key, '') for key in VARIANT_FIELDS}
+        print(f"[{label}] {row['run']}: " + ', '.join(
+            f'{key} {row.get(key)}' for key in ('knn_top1', 'linear_top1', 'train_seconds',
+                                                'status')), flush=True)
+        write_results(out, VARIANT_FIELDS, list(results.values()))
+
+    run_parallel([job(*run) for run in pending], jobs, record)
+    return results
+
+
 def run_parallel(jobs: Iterable[Callable[[], dict]], workers: int,
                  on_result: Callable[[dict], None]) -> None:
     """Run ``jobs`` (each starts its own processes) ``workers`` at a time, passing each

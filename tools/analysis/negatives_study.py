@@ -3,13 +3,14 @@
     python tools/analysis/negatives_study.py CONFIG --work-dir DIR
         [--mechanisms end_to_end memory_bank moco] [--sizes 256 1024 4096]
         [--end-to-end-sizes 64 128 256] [--momenta 0 0.9 0.99 0.999 0.9999]
-        [--momentum-size 4096] [--moco-momentum 0.99] [--images N] [--epochs E]
-        [--knn-bank N] [--knn-query N] [--max-runs N] [--cfg-options key=value ...]
+        [--momentum-size 4096] [--moco-momentum 0.99] [--seeds 0 1 2] [--images N]
+        [--epochs E] [--jobs 2] [--threads 1] [--max-runs N] [--cfg-options key=value ...]
 
-Every cell of the grid trains ``CONFIG`` (a ``MoCo`` config with a ``KNNEvalHook``) for
-the same budget (``--epochs`` over the first ``--images`` training images) with one
-dictionary, then reads the kNN top-1 its ``KNNEvalHook`` logged before and after
-training. The cells are:
+Every cell of the grid trains ``CONFIG`` (a ``MoCo`` config) for the same budget
+(``--epochs`` over the first ``--images`` training images, default all) with one
+dictionary, once per seed, and evaluates it on the full protocol (kNN k=20, τ=0.07 over
+the whole training split as the bank and the whole test split as queries, and a linear
+probe: tools/analysis/eval_protocol.py). The cells are:
 
 - ``end_to_end``: in-batch keys, K = the batch size (each value of
   ``--end-to-end-sizes``); the lr is scaled linearly with the batch, as in the paper;
@@ -17,12 +18,13 @@ training. The cells are:
 - ``moco``: K = the queue length (``--sizes``) at m = ``--moco-momentum``, and the
   momentum sweep m in ``--momenta`` at K = ``--momentum-size``.
 
-Each cell runs ``tools/train.py`` in its own process under ``DIR/runs/<cell>``. Results
-go to ``DIR/results.csv`` (one row per finished cell, written as soon as it finishes),
-``DIR/results.md`` (the same as a Markdown table) and ``DIR/results.png`` (kNN top-1 vs K
-per mechanism, as the paper's Figure 3, and vs m, as its momentum table). Run the same
-command again to resume: finished cells are skipped and an interrupted cell resumes from
-its last checkpoint.
+Each (cell, seed) runs in its own process under ``DIR/runs/<cell>/seed<seed>``, ``--jobs``
+side by side with ``--threads`` threads each (the sweep's machinery:
+``budget_runs.run_variants``). Results go to ``DIR/results.csv`` (one row per finished
+run, written as soon as it finishes), ``DIR/results.md`` (per cell: mean ± sample std over
+its seeds) and ``DIR/results.png`` (kNN top-1 vs K per mechanism, as the paper's Figure 3,
+and vs m, as its momentum table). Run the same command again to resume: finished runs are
+skipped and an interrupted one resumes from its last checkpoint.
 """
 import argparse
 import copy
@@ -34,11 +36,9 @@ from typing import Optional
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
-from tools.analysis.budget_runs import (apply_budget, read_results,  # noqa: E402
-                                        train_and_read_knn, write_results, write_table)
+from tools.analysis.budget_runs import run_variants, write_table  # noqa: E402
+from tools.analysis.zoo_report import summarise  # noqa: E402
 
-FIELDS = ['cell', 'mechanism', 'K', 'momentum', 'batch_size', 'lr', 'epochs', 'images',
-          'knn_top1_init', 'knn_top1', 'seconds', 'status']
 MECHANISMS = ('end_to_end', 'memory_bank', 'moco')
 
 
@@ -70,73 +70,81 @@ def grid(args: argparse.Namespace) -> list[Cell]:
     return list(dict.fromkeys(cells))
 
 
-def cell_config(base, cell: Cell, args: argparse.Namespace, num_images: int):
-    """``base`` (an mmengine Config) changed to run ``cell`` with the study's budget."""
-    cfg = copy.deepcopy(base)
-    if cfg.model.get('type') != 'MoCo':
-        raise SystemExit(f'{args.config}: the study needs a MoCo config, got model.type '
-                         f'{cfg.model.get("type")}')
-    dim = cfg.model.get('dictionary', {}).get('dim', 128)
-    batch = cfg.train_dataloader.batch_size
+def cell_overrides(base, cell: Cell, num_images: int) -> dict:
+    """The overrides of ``base`` (an mmengine Config of a ``MoCo`` model) that run
+    ``cell``: only the dictionary, the momentum and, for end-to-end, the batch (= K) with
+    the lr scaled linearly. The dictionary replaces the config's (``_delete_``).
+
+    Raises:
+        SystemExit: naming the model type if ``base`` is not a MoCo config.
+    """
+    if base.model.get('type') != 'MoCo':
+        raise SystemExit(f'the study needs a MoCo config, got model.type '
+                         f'{base.model.get("type")}')
+    dim = base.model.get('dictionary', {}).get('dim', 128)
+    batch = base.train_dataloader.batch_size
+    lr = base.optim_wrapper.optimizer.lr
     if cell.mechanism == 'end_to_end':
-        cfg.model.dictionary = dict(type='InBatchKeys')
-        cfg.optim_wrapper.optimizer.lr *= cell.size / batch
-        batch = cell.size
+        dictionary = dict(type='InBatchKeys', _delete_=True)
+        lr, batch = lr * cell.size / batch, cell.size
     elif cell.mechanism == 'memory_bank':
-        cfg.model.dictionary = dict(type='MemoryBankKeys', size=num_images,
-                                    num_negatives=cell.size, dim=dim)
+        dictionary = dict(type='MemoryBankKeys', size=num_images, num_negatives=cell.size,
+                          dim=dim, _delete_=True)
     else:
-        cfg.model.dictionary = dict(type='QueueKeys', queue_length=cell.size, dim=dim)
-    cfg.model.ema_momentum = cell.momentum
-    cfg.train_dataloader.batch_size = batch
-    apply_budget(cfg, args.config, args.epochs, args.images, args.knn_bank, args.knn_query)
-    return cfg
+        dictionary = dict(type='QueueKeys', queue_length=cell.size, dim=dim, _delete_=True)
+    return {'model.dictionary': dictionary, 'model.ema_momentum': cell.momentum,
+            'train_dataloader.batch_size': batch, 'optim_wrapper.optimizer.lr': lr}
 
 
-def run_cell(cfg, cell: Cell, run_dir: str) -> dict:
-    """Train one cell; its CSV row."""
-    row = dict(cell=cell.name, mechanism=cell.mechanism, K=cell.size,
-               momentum='' if cell.momentum is None else cell.momentum,
-               batch_size=cfg.train_dataloader.batch_size, lr=cfg.optim_wrapper.optimizer.lr,
-               epochs=cfg.train_cfg.max_epochs,
-               images=cfg.train_dataloader.dataset.get('indices', ''))
-    return dict(row, **train_and_read_knn(cfg, run_dir))
+def cell_summaries(rows: dict[str, dict], cells: list[Cell]) -> list[dict]:
+    """Per cell of ``cells`` with a finished run: its settings, the number of seeds and
+    mean / sample std of kNN and linear top-1 and of the training seconds."""
+    summaries = []
+    for cell in cells:
+        done = [r for r in rows.values() if r['variant'] == cell.name and r['status'] == 'done']
+        if not done:
+            continue
+        summary = dict(cell=cell.name, mechanism=cell.mechanism, K=cell.size,
+                       momentum='' if cell.momentum is None else cell.momentum,
+                       seeds=' '.join(sorted(str(r['seed']) for r in done)))
+        for key in ('knn_top1', 'linear_top1', 'train_seconds'):
+            mean, std = summarise([float(r[key]) for r in done])
+            summary[key] = mean
+            summary[key + '_std'] = std
+        summaries.append(summary)
+    return summaries
 
 
-def _ordered(results: dict[str, dict], cells: list[Cell]) -> list[dict]:
-    """The rows of this grid's cells in grid order, then those of earlier grids."""
-    names = [c.name for c in cells]
-    return ([results[n] for n in names if n in results] +
-            [row for n, row in results.items() if n not in names])
+def _fmt(mean: Optional[float], std: Optional[float]) -> str:
+    return f'{mean:.2f}' + (f' ± {std:.2f}' if std is not None else '')
 
 
-def plot(path: str, rows: list[dict], args: argparse.Namespace) -> None:
-    """kNN top-1 vs K per mechanism (left) and vs the MoCo momentum (right)."""
+def plot(path: str, summaries: list[dict], args: argparse.Namespace) -> None:
+    """kNN top-1 (mean ± std over seeds) vs K per mechanism (left) and vs the MoCo
+    momentum (right)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    done = [r for r in rows if r['status'] == 'done']
     fig, (ax_k, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
     for mechanism, label, marker in (('end_to_end', 'end-to-end', 's'),
                                      ('memory_bank', 'memory bank', '^'),
                                      ('moco', f'MoCo (m={args.moco_momentum:g})', 'o')):
-        points = sorted((int(r['K']), float(r['knn_top1'])) for r in done
-                        if r['mechanism'] == mechanism and
-                        (mechanism != 'moco' or float(r['momentum']) == args.moco_momentum))
+        points = sorted((s['K'], s['knn_top1'], s['knn_top1_std'] or 0) for s in summaries
+                        if s['mechanism'] == mechanism and
+                        (mechanism != 'moco' or s['momentum'] == args.moco_momentum))
         if points:
-            ax_k.plot(*zip(*points), marker=marker, label=label)
-    momenta = sorted((float(r['momentum']), float(r['knn_top1'])) for r in done
-                     if r['mechanism'] == 'moco' and int(r['K']) == args.momentum_size)
+            ks, means, stds = zip(*points)
+            ax_k.errorbar(ks, means, yerr=stds, marker=marker, capsize=3, label=label)
+    momenta = sorted((s['momentum'], s['knn_top1'], s['knn_top1_std'] or 0)
+                     for s in summaries
+                     if s['mechanism'] == 'moco' and s['K'] == args.momentum_size)
     if momenta:
-        ax_m.plot(range(len(momenta)), [acc for _, acc in momenta], marker='o')
-        ax_m.set_xticks(range(len(momenta)), [f'{m:g}' for m, _ in momenta])
-    inits = [float(r['knn_top1_init']) for r in done]
+        ax_m.errorbar(range(len(momenta)), [m[1] for m in momenta],
+                      yerr=[m[2] for m in momenta], marker='o', capsize=3)
+        ax_m.set_xticks(range(len(momenta)), [f'{m[0]:g}' for m in momenta])
     for ax in (ax_k, ax_m):
-        if inits:
-            ax.axhline(sum(inits) / len(inits), color='grey', linestyle='--',
-                       label='random init')
-        ax.set_ylabel('kNN top-1 (%)')
+        ax.set_ylabel('kNN top-1 (%), full protocol')
         ax.grid(alpha=0.3)
     ax_k.set_xscale('log', base=2)
     ax_k.set_xlabel('K (negatives)')
@@ -144,8 +152,8 @@ def plot(path: str, rows: list[dict], args: argparse.Namespace) -> None:
     ax_k.legend()
     ax_m.set_xlabel('MoCo momentum m')
     ax_m.set_title(f'MoCo, K={args.momentum_size}')
-    fig.suptitle(f'{osp.basename(args.config)}: {args.epochs} epoch(s) on '
-                 f'{args.images or "all"} images', fontsize=10)
+    fig.suptitle(f'{osp.basename(args.config)}: {args.epochs or "its"} epoch(s) on '
+                 f'{args.images or "all"} images; mean ± std over seeds', fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -154,7 +162,7 @@ def plot(path: str, rows: list[dict], args: argparse.Namespace) -> None:
 def parse_args(argv=None) -> argparse.Namespace:
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='a MoCo config with a KNNEvalHook')
+    parser.add_argument('config', help='a MoCo config')
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--mechanisms', nargs='+', default=list(MECHANISMS),
                         choices=MECHANISMS)
@@ -168,18 +176,19 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='K of the momentum sweep')
     parser.add_argument('--moco-momentum', type=float, default=0.99,
                         help='m of the MoCo cells of the K sweep')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
     parser.add_argument('--images', type=int, help='train on the first N images only')
-    parser.add_argument('--epochs', type=int, default=1)
-    parser.add_argument('--knn-bank', type=int, help='kNN on the first N bank images')
-    parser.add_argument('--knn-query', type=int, help='kNN on the first N query images')
+    parser.add_argument('--epochs', type=int, help="default: the config's")
+    parser.add_argument('--jobs', type=int, default=1, help='runs side by side')
+    parser.add_argument('--threads', type=int, help='threads per run (OMP_NUM_THREADS)')
     parser.add_argument('--max-runs', type=int,
-                        help='stop after running this many cells (resume later)')
+                        help='start at most this many runs (resume later)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides of CONFIG for every cell (before the study\'s own)')
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -188,40 +197,31 @@ def main(argv=None) -> None:
     if not osp.isfile(args.config):
         raise SystemExit(f'config file not found: {args.config}')
     base = Config.fromfile(args.config)
-    base.merge_from_dict(args.cfg_options)
-    init_default_scope(base.get('default_scope', 'mmssl'))
-    dataset_cfg = copy.deepcopy(base.train_dataloader.dataset)
+    options = dict(args.cfg_options)
     if args.images:
-        dataset_cfg['indices'] = args.images
-    num_images = len(DATASETS.build(dataset_cfg))  # the memory bank's N
+        options['train_dataloader.dataset.indices'] = args.images
+    base.merge_from_dict(options)
+    init_default_scope(base.get('default_scope', 'mmssl'))
+    num_images = len(DATASETS.build(copy.deepcopy(base.train_dataloader.dataset)))
 
-    os.makedirs(args.work_dir, exist_ok=True)
-    csv_path = osp.join(args.work_dir, 'results.csv')
-    results = read_results(csv_path)
-    ran = 0
     cells = grid(args)
-    for cell in cells:
-        if cell.name in results:
-            print(f'[study] {cell.name}: already done ({results[cell.name]["status"]})')
-            continue
-        if args.max_runs is not None and ran >= args.max_runs:
-            print(f'[study] stopping after {ran} runs (--max-runs); run again to resume')
-            break
-        print(f'[study] {cell.name}: training', flush=True)
-        cfg = cell_config(base, cell, args, num_images)
-        results[cell.name] = run_cell(cfg, cell, osp.join(args.work_dir, 'runs', cell.name))
-        ran += 1
-        print(f'[study] {cell.name}: kNN top-1 {results[cell.name]["knn_top1"]} '
-              f'({results[cell.name]["status"]})', flush=True)
-        write_results(csv_path, FIELDS, _ordered(results, cells))
-    rows = _ordered(results, cells)
-    write_results(csv_path, FIELDS, rows)
-    write_table(osp.join(args.work_dir, 'results.md'), rows,
-                ['mechanism', 'K', 'momentum', 'batch_size', 'knn_top1_init', 'knn_top1',
-                 'seconds', 'status'])
-    plot(osp.join(args.work_dir, 'results.png'), rows, args)
-    print(f'[study] {sum(c.name in results for c in cells)}/{len(cells)} cells of this grid '
-          f'in {csv_path}')
+    variants = {cell.name: {**options, **cell_overrides(base, cell, num_images)}
+                for cell in cells}
+    os.makedirs(args.work_dir, exist_ok=True)
+    rows = run_variants(args.config, variants, args.seeds, osp.join(args.work_dir, 'runs'),
+                        osp.join(args.work_dir, 'results.csv'), epochs=args.epochs,
+                        jobs=args.jobs, threads=args.threads, max_runs=args.max_runs,
+                        label='study')
+    summaries = cell_summaries(rows, cells)
+    table = [dict(s, knn=_fmt(s['knn_top1'], s['knn_top1_std']),
+                  linear=_fmt(s['linear_top1'], s['linear_top1_std']),
+                  seconds=f"{s['train_seconds']:.0f}") for s in summaries]
+    write_table(osp.join(args.work_dir, 'results.md'), table,
+                ['mechanism', 'K', 'momentum', 'seeds', 'knn', 'linear', 'seconds'])
+    plot(osp.join(args.work_dir, 'results.png'), summaries, args)
+    print(f'[study] {len(summaries)}/{len(cells)} cells of this grid have results in '
+          f'{args.work_dir}', flush=True)
+    return summaries
 
 
 if __name__ == '__main__':

@@ -19,19 +19,14 @@ last checkpoint.
 """
 import argparse
 import itertools
-import json
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
-from tools.analysis.budget_runs import (protocol_run_config, read_results,  # noqa: E402
-                                        run_parallel, train_and_evaluate, write_results)
-
-FIELDS = ['run', 'variant', 'seed', 'overrides', 'epochs', 'train_seconds', 'knn_top1',
-          'knn_top5', 'linear_top1', 'linear_top5', 'linear_weight_decay', 'status']
+from tools.analysis.budget_runs import run_variants  # noqa: E402
 
 
 def split_values(text: str) -> list[str]:
@@ -96,33 +91,8 @@ def main(argv=None) -> dict[str, dict]:
     args = parse_args(argv)
     if not osp.isfile(args.config):
         raise SystemExit(f'config file not found: {args.config}')
-    results = read_results(args.out, key='run')
-
-    def job(name: str, overrides: dict, seed: int):
-        run_dir = osp.join(args.work_dir, name, f'seed{seed}')
-
-        def train():
-            config = protocol_run_config(args.config, overrides, seed, run_dir, args.epochs)
-            result = train_and_evaluate(run_dir, config, seed, train_config=config,
-                                        threads=args.threads)
-            return dict(result, run=f'{name}/seed{seed}', variant=name, seed=seed,
-                        overrides=json.dumps(overrides),
-                        epochs=Config.fromfile(config).train_cfg.max_epochs)
-        return train
-
-    jobs = [job(name, overrides, seed) for name, overrides in variants(args).items()
-            for seed in args.seeds
-            if results.get(f'{name}/seed{seed}', {}).get('status') != 'done']
-
-    def record(row: dict) -> None:
-        results[row['run']] = {key: row.get(key, '') for key in FIELDS}
-        print(f"[sweep] {row['run']}: " + ', '.join(
-            f'{key} {row.get(key)}' for key in ('knn_top1', 'linear_top1', 'train_seconds',
-                                                'status')))
-        write_results(args.out, FIELDS, list(results.values()))
-
-    run_parallel(jobs, args.jobs, record)
-    return results
+    return run_variants(args.config, variants(args), args.seeds, args.work_dir, args.out,
+                        epochs=args.epochs, jobs=args.jobs, threads=args.threads)
 
 
 if __name__ == '__main__':
