@@ -6,7 +6,12 @@ mmpretrain (backbones such as ``ResNet`` and ``VisionTransformer``, necks, trans
 then in mmengine; a name registered in both (``LARS``) is mmssl's. Other scopes are
 reached with a prefix, for example ``type='mmdet.ResNet'``. This module imports only
 registries: it is the bottom layer.
+
+``mmssl`` is a config scope as well: a config outside the repository (a plugin project)
+inherits ``_base_ = ['mmssl::mocov2/<name>.py']``, which mmengine reads from the installed
+package's ``.mim/configs`` once ``mmssl`` is in its table of OpenMMLab packages.
 """
+from mmengine.config.utils import MODULE2PACKAGE
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
@@ -17,6 +22,8 @@ __all__ = [
     'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
     'TASK_UTILS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS'
 ]
+
+MODULE2PACKAGE.setdefault('mmssl', 'mmssl')  # scope -> pip distribution name
 
 _ENGINE = ['mmpretrain.engine', 'mmssl.engine']
 _DATA = ['mmpretrain.datasets', 'mmssl.datasets']

@@ -2,8 +2,11 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out metrics.json]
                                            [--cfg-options ...] [--launcher pytorch]
+                                           [--vis-backend tensorboard wandb]
 
-CHECKPOINT may be ``none`` to evaluate the initial (random) weights.
+CHECKPOINT may be ``none`` to evaluate the initial (random) weights. The metrics also go
+to the visualizer (``vis_data/scalars.json``, and TensorBoard / W&B with
+``--vis-backend``).
 """
 import argparse
 import json
@@ -13,7 +16,8 @@ import sys
 from mmengine.dist import is_main_process
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # projects/ importable
-from mmssl.apis import add_runner_args, build_runner, load_config, parse_runner_args  # noqa
+from mmssl.apis import (MetricsToVisualizerHook, add_runner_args, build_runner,  # noqa: E402
+                        load_config, parse_runner_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,7 +32,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, work_dir=args.work_dir,
-                      launcher=args.launcher, amp=args.amp)
+                      launcher=args.launcher, vis_backends=args.vis_backend)
+    if args.amp:  # a test never steps an optimizer wrapper: autocast the test loop instead
+        cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
     if args.checkpoint.lower() == 'none':
         cfg.load_from = None
     elif not osp.isfile(args.checkpoint):
@@ -39,7 +45,9 @@ def main(argv=None) -> dict:
         if cfg.get(key) is None:
             raise SystemExit(f'{args.config} has no {key}; add one (e.g. the kNN evaluation '
                              f'of configs/_base_/datasets/fashion_mnist_knn.py)')
-    metrics = build_runner(cfg).test()
+    runner = build_runner(cfg)
+    runner.register_hook(MetricsToVisualizerHook())
+    metrics = runner.test()
     if is_main_process():
         print(json.dumps({key: round(value, 4) for key, value in metrics.items()}))
         if args.out:

@@ -2,6 +2,10 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
                                  [--cfg-options key=value ...] [--launcher pytorch]
+                                 [--vis-backend tensorboard wandb]
+
+``--vis-backend`` also logs the scalars (losses, lr, kNN accuracy) to TensorBoard or
+Weights & Biases (docs/logging.md).
 """
 import argparse
 import os.path as osp
@@ -26,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, work_dir=args.work_dir,
-                      launcher=args.launcher, amp=args.amp)
+                      launcher=args.launcher, amp=args.amp, vis_backends=args.vis_backend)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise SystemExit(f'--auto-scale-lr: {args.config} has no auto_scale_lr '

@@ -8,7 +8,11 @@ What the SVM benchmark (``tools/benchmark/svm_voc07.py``) and the analysis tools
 - :func:`build_feature_dataloader`: one of the config's ``*_dataloader`` in a fixed order,
   optionally limited to the first images;
 - :func:`extract_features`: one pass in eval mode without gradients, each stage's map
-  pooled (:func:`pool_stage`).
+  pooled (:func:`pool_stage`), over a dataloader, a dataset, a folder or images, with a
+  progress bar.
+
+A :class:`FeatureModel` is also called on images (``model(images)``: (N, C) features of
+its last stage), prepared by the config's test pipeline (:func:`feature_pipeline`).
 
 Stages are named as in MMSelfSup's VOC07 benchmark for ResNets: ``res2``...``res5`` are
 the outputs of the four residual stages (``out_indices`` 0-3); ``stageN`` (or the int N)
@@ -25,12 +29,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.dataset import default_collate
 from mmengine.logging import MMLogger
 from mmengine.runner import CheckpointLoader, Runner
 from torch import nn
+from torch.utils.data import DataLoader, Dataset
 
 from mmssl.registry import MODELS
 from mmssl.utils import register_all_modules
+from mmssl.utils.progress import progress_bar
+from .images import ImageList, Images, collate_images
 
 StageSpec = Union[str, int]
 POOLS = ('avg', 'adaptive')
@@ -57,21 +65,37 @@ def parse_stage(stage: StageSpec) -> tuple[str, int]:
 
 
 class FeatureModel(nn.Module):
-    """A backbone and the data preprocessor that prepares its inputs.
+    """A backbone, the data preprocessor that prepares its inputs and the test pipeline
+    that prepares images for it. Called on images, it returns their features.
 
     Args:
         backbone: returns a tuple of maps, one per entry of its ``out_indices``.
         data_preprocessor: called as ``data_preprocessor(batch, training=False)``;
             ``None`` to feed ``batch['inputs']`` as it is (as float).
         stages: the stages this model was built for (names as :func:`parse_stage`).
+        pipeline: transform configs that decode (files), resize and pack one image as the
+            config's test data (default: only ``PackInputs``).
     """
 
     def __init__(self, backbone: nn.Module, data_preprocessor: Optional[nn.Module] = None,
-                 stages: Sequence[StageSpec] = ()) -> None:
+                 stages: Sequence[StageSpec] = (),
+                 pipeline: Sequence[dict] = (dict(type='PackInputs'), )) -> None:
         super().__init__()
         self.backbone = backbone
         self.data_preprocessor = data_preprocessor
         self.stages = [parse_stage(s)[0] for s in stages]
+        self.pipeline = [dict(t) for t in pipeline]
+
+    def forward(self, images: Images, batch_size: int = 64) -> torch.Tensor:
+        """(N, C) float32 CPU features of the last stage (average-pooled) of ``images``.
+
+        ``images``: a batch (NCHW or NHWC array or tensor), one HWC image, image files or
+        a folder (:func:`~mmssl.apis.images.as_image_list`), pixel values 0-255 in BGR
+        order as OpenCV reads them; :attr:`pipeline` prepares each image.
+        """
+        feats = extract_features(self, images, self.stages[-1:] or None,
+                                 batch_size=batch_size, progress=False)
+        return torch.from_numpy(list(feats.values())[-1])  # images carry no labels
 
 
 def _backbone_state(checkpoint: str) -> dict:
@@ -98,7 +122,11 @@ def load_backbone_weights(backbone: nn.Module, checkpoint: str) -> None:
         ValueError: naming the file and the keys if they do not fit the backbone.
     """
     state = _backbone_state(checkpoint)
-    result = backbone.load_state_dict(state, strict=False)
+    try:
+        result = backbone.load_state_dict(state, strict=False)
+    except RuntimeError as err:  # shapes that differ: torch's message names the keys
+        raise ValueError(f'the backbone weights of {checkpoint} do not fit the config\'s '
+                         f'backbone: {err}') from err
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(
             f'the backbone weights of {checkpoint} do not fit the config\'s backbone: '
@@ -152,9 +180,26 @@ def build_feature_model(config: Union[str, Config],
     preprocessor_cfg = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
     preprocessor_cfg = dict(preprocessor_cfg or {})
     preprocessor_cfg.setdefault('type', 'SelfSupDataPreprocessor')
-    model = FeatureModel(backbone, MODELS.build(preprocessor_cfg), stages)
+    model = FeatureModel(backbone, MODELS.build(preprocessor_cfg), stages,
+                         feature_pipeline(cfg))
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     return model.to(device).eval()
+
+
+def feature_pipeline(config: Union[str, Config]) -> list[dict]:
+    """The pipeline of the config's first evaluation data: ``knn_dataloader``,
+    ``test_dataloader``, ``val_dataloader``, then any ``*_test_dataloader`` (a
+    ``KNNDataset``'s query part); ``[PackInputs]`` if it has none."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    keys = ['knn_dataloader', 'test_dataloader', 'val_dataloader']
+    keys += sorted(k for k in cfg.keys() if k.endswith('_test_dataloader'))
+    for key in keys:
+        dataset = (cfg.get(key) or {}).get('dataset') or {}
+        if dataset.get('type') == 'KNNDataset':
+            dataset = dataset['query']
+        if dataset.get('pipeline'):
+            return [dict(t) for t in dataset['pipeline']]
+    return [dict(type='PackInputs')]
 
 
 def is_knn_dataset(config: Union[str, Config], name: str) -> bool:
@@ -262,30 +307,54 @@ def _labels(data_samples) -> Optional[np.ndarray]:
     return labels[:, 0] if labels.ndim == 2 and labels.shape[1] == 1 else labels
 
 
+def as_dataloader(data, pipeline: Sequence[dict], batch_size: int = 64,
+                  num_workers: int = 0):
+    """Batches of ``data``, in order: a dataset's samples (packed by its own pipeline),
+    images (a folder, files, arrays: :class:`~mmssl.apis.images.ImageList` with
+    ``pipeline``), or ``data`` itself (any other iterable: a dataloader)."""
+    if isinstance(data, Dataset):
+        return DataLoader(data, batch_size, num_workers=num_workers,
+                          collate_fn=default_collate)
+    if isinstance(data, (str, np.ndarray, torch.Tensor, list, tuple)):
+        return DataLoader(ImageList(data, pipeline), batch_size, num_workers=num_workers,
+                          collate_fn=collate_images)
+    return data
+
+
 @torch.no_grad()
 def extract_features(model: nn.Module,
-                     dataloader,
+                     data: Union[Images, Dataset, DataLoader],
                      stages: Optional[Sequence[StageSpec]] = None,
                      pool: str = 'avg',
                      pool_dim: int = VOC07_POOL_DIM,
-                     data_preprocessor: Optional[nn.Module] = None) -> dict[str, np.ndarray]:
-    """Pooled features of every image of ``dataloader``, per stage.
+                     data_preprocessor: Optional[nn.Module] = None,
+                     batch_size: int = 64,
+                     num_workers: int = 0,
+                     progress: bool = True) -> dict[str, np.ndarray]:
+    """Pooled features of every image of ``data``, per stage, in order.
 
     Args:
         model: a :class:`FeatureModel`, an mmssl algorithm (its ``backbone`` and
             ``data_preprocessor`` are used) or a bare backbone. Its backbone's
             ``out_indices`` must include the stages.
-        dataloader: batches as ``PackInputs`` + ``default_collate`` give them.
+        data: a dataloader (batches as ``PackInputs`` + ``default_collate`` give them), a
+            dataset whose samples are packed so (e.g. ``FashionMNIST(...,
+            pipeline=model.pipeline)``), or images: a folder, image files, arrays
+            (:func:`~mmssl.apis.images.as_image_list`), prepared by ``model.pipeline``.
         stages: names as :func:`parse_stage` (default: the model's ``stages``, else every
             output of the backbone, named ``stage{out_index}``).
         pool, pool_dim: see :func:`pool_stage`.
         data_preprocessor: overrides the model's.
+        batch_size, num_workers: of the dataloader made for a dataset or images.
+        progress: draw a progress bar (main process only).
 
     Returns:
         ``{stage: (N, D) float32}``, plus ``'labels'`` (``(N,)``, or ``(N, K)`` for
         multi-label data, from each data sample's ``gt_label``) when the data samples
         have labels, and ``'knn_bank'`` ``(N,)`` bool for a ``KNNDataset``.
     """
+    loader = as_dataloader(data, getattr(model, 'pipeline', [dict(type='PackInputs')]),
+                           batch_size, num_workers)
     backbone = getattr(model, 'backbone', model)
     if data_preprocessor is None:
         data_preprocessor = getattr(model, 'data_preprocessor', None)
@@ -314,7 +383,7 @@ def extract_features(model: nn.Module,
     device = next(backbone.parameters()).device
     feats = {name: [] for name, _ in parsed}
     labels, in_bank = [], []
-    for batch in dataloader:
+    for batch in progress_bar(loader, 'features', unit='batch', enabled=progress):
         if data_preprocessor is not None:
             batch = data_preprocessor(batch, training=False)
         inputs = batch['inputs']

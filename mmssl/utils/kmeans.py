@@ -4,6 +4,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from .progress import progress_bar
+
 KMEANS_INITS = ('random', 'kmeans++')
 
 
@@ -41,14 +43,15 @@ def _kmeans_plus_plus(x: Tensor, k: int, generator: Optional[torch.Generator]) -
 
 
 def kmeans(x: Tensor, k: int, iters: int = 20, chunk: int = 65536,
-           generator: Optional[torch.Generator] = None, init: str = 'random') -> Tensor:
+           generator: Optional[torch.Generator] = None, init: str = 'random',
+           progress: bool = False) -> Tensor:
     """Lloyd's k-means of the rows of x (M, D); returns the (k, D) float32 centroids.
 
     ``init``: ``'random'``, k distinct random rows (cheap for a large k, as a tokenizer's
     codebook), or ``'kmeans++'`` (k passes over x; better clusters for a small k, as the
     miners' coarse clusters). A centroid left without rows is re-seeded on a random row.
     Assignment runs in chunks of ``chunk`` rows to bound memory; ``generator`` (on the CPU)
-    makes the result reproducible.
+    makes the result reproducible; ``progress`` draws a bar over the rounds.
     """
     if not 1 <= k <= x.shape[0]:
         raise ValueError(f'k-means with k={k} needs 1 <= k <= the {x.shape[0]} rows')
@@ -60,7 +63,7 @@ def kmeans(x: Tensor, k: int, iters: int = 20, chunk: int = 65536,
     else:
         perm = torch.randperm(x.shape[0], generator=generator, device='cpu').to(x.device)
         centroids = x[perm[:k]].clone()
-    for _ in range(iters):
+    for _ in progress_bar(range(iters), 'k-means', unit='round', enabled=progress):
         assign = torch.cat([nearest_centroid(part, centroids) for part in x.split(chunk)])
         sums = torch.zeros_like(centroids).index_add_(0, assign, x)
         counts = torch.bincount(assign, minlength=k).to(x.dtype)

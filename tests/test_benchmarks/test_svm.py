@@ -114,6 +114,18 @@ def test_bad_inputs_name_the_problem():
                            one_vs_rest_labels(y[y != 2], 3), costs=[1.0])
 
 
+def test_classes_swept_in_parallel_give_the_serial_result():
+    rng = np.random.default_rng(6)  # noisy features: each class has its own AP and cost
+    train, test = rng.standard_normal((80, 8)), rng.standard_normal((40, 8))
+    train_y, test_y = np.arange(80) % 4, np.arange(40) % 4
+    train[:, :4] += 0.8 * np.eye(4)[train_y]
+    test[:, :4] += 0.8 * np.eye(4)[test_y]
+    serial = svm_classification(train, train_y, test, test_y, costs=[0.01, 1.0])
+    assert len(set(serial['ap'].values())) == 4  # a class swap would show
+    assert svm_classification(train, train_y, test, test_y, costs=[0.01, 1.0],
+                              workers=2) == serial
+
+
 @pytest.fixture(scope='module')
 def demo_checkpoint(tmp_path_factory) -> str:
     """A real mmssl checkpoint: the MoCo v2 demo model at its initial weights."""

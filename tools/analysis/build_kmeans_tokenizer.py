@@ -26,6 +26,7 @@ from mmengine.registry import init_default_scope
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmssl.registry import DATASETS, FUNCTIONS, MODELS  # noqa: E402
 from mmssl.utils.kmeans import kmeans, nearest_centroid  # noqa: E402
+from mmssl.utils.progress import progress_bar  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,7 +61,7 @@ def collect_patches(cfg: Config, tokenizer, images: int, batch_size: int,
         'type', 'default_collate'))
     count = min(images, len(dataset))
     feats = []
-    for start in range(0, count, batch_size):
+    for start in progress_bar(range(0, count, batch_size), 'patches', unit='batch'):
         batch = collate([dataset[i] for i in range(start, min(start + batch_size, count))])
         views = preprocessor(batch, training=True)['inputs']
         view = views[0] if isinstance(views, (list, tuple)) else views
@@ -84,7 +85,8 @@ def main(argv=None) -> None:
         print(f'k-means of {patches.shape[0]} patches ({patches.shape[1]}-d) into '
               f'{tokenizer.vocab_size} tokens, {args.iters} rounds')
         gen = torch.Generator().manual_seed(args.seed)
-        codebook = kmeans(patches, tokenizer.vocab_size, args.iters, generator=gen).cpu()
+        codebook = kmeans(patches, tokenizer.vocab_size, args.iters, generator=gen,
+                          progress=True).cpu()
         used = torch.unique(torch.cat([nearest_centroid(part, codebook.to(part.device))
                                        for part in patches.split(65536)])).numel()
     print(f'{used} of {tokenizer.vocab_size} tokens in use on these patches')

@@ -24,7 +24,8 @@ CHECKPOINT: an mmssl checkpoint, a backbone-only file with ``backbone.`` keys, o
 Writes ``DIR/{stage}.npy`` ((N, D) float32, row i = image i of the dataset, in order),
 ``DIR/labels.npy`` (the images' ``gt_label``), ``DIR/knn_bank.npy`` (for ``knn``: True
 for bank images) and ``DIR/meta.json`` (config, checkpoint, dataset, stages, pooling,
-class names).
+class names). A progress bar on stderr counts the batches. In Python:
+``mmssl.apis.get_model`` and ``extract_features`` (docs/python_api.md).
 """
 import argparse
 import json

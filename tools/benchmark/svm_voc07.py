@@ -2,7 +2,7 @@
 
     python tools/benchmark/svm_voc07.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
         [--stages res4 res5] [--costs 0.1 1 10] [--train-images N] [--test-images N]
-        [--device cpu] [--cfg-options key=value ...]
+        [--workers N] [--device cpu] [--cfg-options key=value ...]
 
 CONFIG is a benchmark config (``configs/benchmarks/classification/voc07_svm/``): its
 ``model.backbone`` and data preprocessor, ``svm_train_dataloader`` (VOC07 trainval) and
@@ -12,11 +12,12 @@ backbone-only file with ``backbone.`` keys, or ``none`` for the initial (random)
 
 For each stage: features of both sets (pooled as ``svm.pool`` says), one linear SVM per
 class for each cost, the cost chosen per class by k-fold cross-validation on the training
-set, then the test mAP (see ``mmssl/evaluation/functional/svm.py``). Datasets with one
-class index per image (Fashion-MNIST) become one-vs-rest problems. Prints a table (mAP
-per stage: the protocol's number, with each class's cross-validated cost, and the mAP
-every single cost would give) and writes all results to a JSON file (default
-``WORK_DIR/svm_<checkpoint name>.json``).
+set, then the test mAP (see ``mmssl/evaluation/functional/svm.py``); ``--workers``
+classes are swept side by side (default: one per CPU; the result does not depend on it).
+Datasets with one class index per image (Fashion-MNIST) become one-vs-rest problems.
+Prints a table (mAP per stage: the protocol's number, with each class's cross-validated
+cost, and the mAP every single cost would give) and writes all results to a JSON file
+(default ``WORK_DIR/svm_<checkpoint name>.json``).
 """
 import argparse
 import json
@@ -48,6 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--costs', nargs='+', type=float, help='override svm.costs')
     parser.add_argument('--train-images', type=int, help='only the first N training images')
     parser.add_argument('--test-images', type=int, help='only the first N test images')
+    parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
+                        help='classes whose SVMs are swept side by side, in processes '
+                        '(default: one per CPU)')
     parser.add_argument('--device', help='default: cuda if available, else cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config values, e.g. svm.folds=5')
@@ -104,7 +108,8 @@ def main(argv=None) -> dict:
         res = svm_classification(
             feats['train'][stage], feats['train']['labels'], feats['test'][stage],
             feats['test']['labels'], costs=svm['costs'], folds=svm['folds'],
-            seed=svm['seed'], class_names=classes, ap_mode=svm['ap_mode'])
+            seed=svm['seed'], class_names=classes, ap_mode=svm['ap_mode'],
+            workers=args.workers)
         res['dims'] = int(feats['train'][stage].shape[1])
         res['seconds'] = round(time.time() - stage_start, 1)
         results[stage] = res

@@ -30,6 +30,7 @@ from mmssl.datasets.image_folder import find_files  # noqa: E402
 from mmssl.mining.motion_masks import mine_frame_masks, score_masks  # noqa: E402
 from mmssl.mining.video import VIDEO_EXTENSIONS, read_video  # noqa: E402
 from mmssl.utils.atomic_io import atomic_write_text  # noqa: E402
+from mmssl.utils.progress import progress_bar  # noqa: E402
 
 INDEX_FILE = 'motion_masks.json'
 
@@ -91,7 +92,8 @@ def main(argv=None) -> None:
             raise SystemExit(f'error: {folder} is not empty (an earlier run?): remove it or '
                              f'choose another --out')
     records, dropped = [], 0
-    for video in videos:
+    bar = progress_bar(videos, 'videos', unit='video')
+    for video in bar:
         try:
             frames = read_video(video, max_frames=args.max_frames, max_side=args.max_side)
         except (OSError, ValueError) as err:
@@ -101,7 +103,8 @@ def main(argv=None) -> None:
             min_fraction=args.min_fraction, max_fraction=args.max_fraction, video=video,
             min_flow=args.min_flow, rel_threshold=args.rel_threshold,
             open_size=args.open_size)
-        print(f'{video}: {len(frames)} frames, {len(kept)} masks kept, {num_dropped} dropped')
+        bar.write(f'{video}: {len(frames)} frames, {len(kept)} masks kept, {num_dropped} '
+                  f'dropped', file=sys.stdout)
         records += kept
         dropped += num_dropped
     os.makedirs(args.out, exist_ok=True)

@@ -47,7 +47,6 @@ from typing import Callable, Optional
 
 import cv2
 import numpy as np
-import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmssl.datasets.image_folder import IMG_EXTENSIONS, find_files  # noqa: E402
@@ -56,6 +55,7 @@ from mmssl.mining.inter_edges import inter_instance_edges  # noqa: E402
 from mmssl.mining.patches import image_patches, raw_pixel_features  # noqa: E402
 from mmssl.mining.tracking import mine_video, track_heads  # noqa: E402
 from mmssl.mining.video import VIDEO_EXTENSIONS, frame_files, frame_scale  # noqa: E402
+from mmssl.utils.progress import progress_bar  # noqa: E402
 
 FeatureFn = Callable[[list[np.ndarray]], np.ndarray]
 
@@ -130,15 +130,13 @@ def backbone_features(crops: list[np.ndarray], config: str, checkpoint: Optional
 def backbone_feature_fn(config: str, checkpoint: Optional[str], device: Optional[str] = None,
                         batch_size: int = 64) -> FeatureFn:
     """A function of BGR crops -> (N, C) pooled last-stage features by ``config``'s
-    backbone (built once)."""
-    from mmssl.apis import build_feature_model, extract_features
+    backbone (built once); the crops go through the config's test pipeline, as any image
+    a :class:`~mmssl.apis.FeatureModel` is called on."""
+    from mmssl.apis import build_feature_model
     model = build_feature_model(config, checkpoint, device=device)
 
     def features(crops: list[np.ndarray]) -> np.ndarray:
-        batches = [dict(inputs=torch.from_numpy(np.stack(crops[i:i + batch_size]))
-                        .permute(0, 3, 1, 2).contiguous())
-                   for i in range(0, len(crops), batch_size)]
-        return extract_features(model, batches)[model.stages[-1]]
+        return model(crops, batch_size=batch_size).numpy()
     return features
 
 
@@ -158,7 +156,8 @@ def mine(args: argparse.Namespace) -> PatchGraph:
         features = (backbone_feature_fn(args.config, args.checkpoint, args.device)
                     if args.config else raw_pixel_features)
     heads, head_feats, groups = [], [], []  # the inter-edge candidates among the nodes
-    for num, video in enumerate(videos):
+    bar = progress_bar(videos, 'videos', unit='video')
+    for num, video in enumerate(bar):
         records, crops, edges = mine_video(
             video, patch_size=args.patch_size, every=args.every,
             min_motion=args.min_motion, max_frames=args.max_frames,
@@ -171,8 +170,8 @@ def mine(args: argparse.Namespace) -> PatchGraph:
             heads += [first + i for i in own]
             head_feats.append(features([crops[i] for i in own]))
             groups += [num] * len(own)
-        print(f'{video}: {len(own)} tracks, {len(records)} patches, '
-              f'{len(edges)} intra edges')
+        bar.write(f'{video}: {len(own)} tracks, {len(records)} patches, '
+                  f'{len(edges)} intra edges', file=sys.stdout)
     if args.clusters:
         link_instances(graph, args, heads, head_feats, groups, features, crop_dir)
     elif videos:

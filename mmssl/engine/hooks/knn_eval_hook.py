@@ -5,6 +5,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
 
 from mmssl.registry import HOOKS
+from mmssl.utils.progress import progress_bar
 from .unwrap import unwrap_model
 
 
@@ -78,7 +79,7 @@ class KNNEvalHook(Hook):
         model = runner.model
         was_training = model.training
         model.eval()
-        for data_batch in self._dataloader:
+        for data_batch in progress_bar(self._dataloader, 'kNN evaluation', unit='batch'):
             outputs = model.test_step(data_batch)
             self._evaluator.process(data_samples=outputs, data_batch=data_batch)
         metrics = self._evaluator.evaluate(len(self._dataloader.dataset))

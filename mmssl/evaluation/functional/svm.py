@@ -25,6 +25,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from mmssl.utils.progress import progress_bar
+
 # The protocol's per-class SVM settings (train_svm_kfold.py).
 SVM_KWARGS = dict(penalty='l2', loss='squared_hinge', dual=True, tol=1e-4, max_iter=2000,
                   intercept_scaling=1.0, class_weight={1: 2, -1: 1})
@@ -108,6 +110,24 @@ def cross_val_ap(feats: np.ndarray, targets: np.ndarray, cost: float, folds: int
                                  scoring='average_precision').mean())
 
 
+def class_sweep(train_feats: np.ndarray, targets: np.ndarray, test_feats: np.ndarray,
+                test_labels: np.ndarray, costs: Sequence[float], folds: int,
+                seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The cost sweep of one class: ``(len(costs),)`` cross-validation APs and, per AP
+    mode, ``(len(costs),)`` test APs of the SVM fitted on all training images.
+
+    ``targets``: (N,) in {1, -1}; ``test_labels``: (M,) in {1, -1, 0}.
+    """
+    cv_ap = np.zeros(len(costs))
+    test_ap = {mode: np.zeros(len(costs)) for mode in AP_MODES}
+    for j, cost in enumerate(costs):
+        cv_ap[j] = cross_val_ap(train_feats, targets, cost, folds, seed)
+        scores = _svm(cost, seed).fit(train_feats, targets).decision_function(test_feats)
+        for mode in AP_MODES:
+            test_ap[mode][j] = average_precision(scores, test_labels, mode)
+    return cv_ap, test_ap
+
+
 def svm_classification(train_feats: np.ndarray,
                        train_labels: np.ndarray,
                        test_feats: np.ndarray,
@@ -116,7 +136,8 @@ def svm_classification(train_feats: np.ndarray,
                        folds: int = 3,
                        seed: int = 0,
                        class_names: Optional[Sequence[str]] = None,
-                       ap_mode: str = 'area') -> dict:
+                       ap_mode: str = 'area',
+                       workers: int = 1) -> dict:
     """Per-class linear SVMs with the cost sweep; test mAP (see the module docstring).
 
     Args:
@@ -127,6 +148,8 @@ def svm_classification(train_feats: np.ndarray,
         seed: ``random_state`` of the SVM solver (its coordinate order).
         class_names: K names for the per-class results (default: the class indices).
         ap_mode: which AP ``mAP`` and ``ap`` report (both are in the result).
+        workers: classes swept side by side in processes (joblib; -1: one per CPU); the
+            result does not depend on it. A progress bar counts the classes.
 
     Returns:
         ``mAP``: mean test AP at each class's chosen cost, in percent (``ap_mode``);
@@ -164,20 +187,21 @@ def svm_classification(train_feats: np.ndarray,
     train_feats, test_feats = normalize_features(train_feats), normalize_features(test_feats)
     costs = [float(c) for c in costs]
 
-    cv_ap = np.zeros((num_classes, len(costs)))
-    test_ap = {mode: np.zeros((num_classes, len(costs))) for mode in AP_MODES}
+    # training: difficult (0) counts as negative, as the protocol's full-data SVMs
+    targets = np.where(train_labels == 1, 1, -1)
     for cls in range(num_classes):
-        # training: difficult (0) counts as negative, as the protocol's full-data SVMs
-        targets = np.where(train_labels[:, cls] == 1, 1, -1)
-        if (targets == 1).sum() < folds or (targets == -1).sum() < folds:
-            raise ValueError(f'class {names[cls]}: {int((targets == 1).sum())} positive and '
-                             f'{int((targets == -1).sum())} negative training images; '
+        num_pos = int((targets[:, cls] == 1).sum())
+        if min(num_pos, len(targets) - num_pos) < folds:
+            raise ValueError(f'class {names[cls]}: {num_pos} positive and '
+                             f'{len(targets) - num_pos} negative training images; '
                              f'{folds}-fold cross-validation needs at least {folds} of each')
-        for j, cost in enumerate(costs):
-            cv_ap[cls, j] = cross_val_ap(train_feats, targets, cost, folds, seed)
-            scores = _svm(cost, seed).fit(train_feats, targets).decision_function(test_feats)
-            for mode in AP_MODES:
-                test_ap[mode][cls, j] = average_precision(scores, test_labels[:, cls], mode)
+    from joblib import Parallel, delayed  # scikit-learn's dependency, as the SVMs
+    sweeps = Parallel(n_jobs=workers, return_as='generator')(
+        delayed(class_sweep)(train_feats, targets[:, cls], test_feats, test_labels[:, cls],
+                             costs, folds, seed) for cls in range(num_classes))
+    sweeps = list(progress_bar(sweeps, 'SVM classes', num_classes, unit='class'))
+    cv_ap = np.stack([cv for cv, _ in sweeps])  # (K, len(costs))
+    test_ap = {mode: np.stack([test[mode] for _, test in sweeps]) for mode in AP_MODES}
     chosen = cv_ap.argmax(axis=1)  # the first of equal costs, as np.argmax in the protocol
     rows = np.arange(num_classes)
     per_class = {mode: test_ap[mode][rows, chosen] * 100 for mode in AP_MODES}
