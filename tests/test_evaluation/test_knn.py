@@ -1,4 +1,5 @@
 import math
+from unittest import mock
 
 import pytest
 import torch
@@ -155,7 +156,10 @@ def _knn_on_rank(rank: int, world_size: int) -> list:
         index = [i % NUM_SAMPLES for i in shards[kind]]
         metric = KNNAccuracy(k=3, topk=(1, 2))
         metric.process(None, _knn_samples(feats[index], labels[index], in_bank[index]))
-        results.append(metric.evaluate(NUM_SAMPLES))
+        # the features stay sharded: mmengine's collect_results (to rank 0) is not called
+        with mock.patch('mmengine.evaluator.metric.collect_results',
+                        side_effect=AssertionError('KNNAccuracy gathered its results')):
+            results.append(metric.evaluate(NUM_SAMPLES))
     return results
 
 
@@ -171,3 +175,68 @@ def test_two_ranks_collect_their_shards_and_match_one_process():
     assert alone['top1'] != expected['knn/top1']
     for rank_results in run_distributed(_knn_on_rank, 2):
         assert rank_results == [expected, expected]
+
+
+def _float16_knn_data(seed=4):
+    """(64, 8) bank with labels in [0, 4) and (9, 8) queries, random directions."""
+    gen = torch.Generator().manual_seed(seed)
+    bank, query = torch.randn(64, 8, generator=gen), torch.randn(9, 8, generator=gen)
+    return query, bank, torch.randint(0, 4, (64,), generator=gen)
+
+
+def test_float16_bank_matches_float32_within_tolerance():
+    """A float16 bank of L2-normalised rows moves a cosine similarity by at most ~1e-3, a
+    vote weight exp(s/0.07) by at most ~1.5 %: the same neighbours (no near-ties here)."""
+    query, bank, labels = _float16_knn_data()
+    expected = _brute_force_scores(query, bank, labels, 4, 40, 0.07)
+    half = weighted_knn_scores(query, F.normalize(bank, dim=1).half(), labels, 4, k=40)
+    assert half.dtype == torch.float32
+    torch.testing.assert_close(half, expected, rtol=1.5e-2, atol=1e-3)
+    assert torch.equal(half.argmax(dim=1), expected.argmax(dim=1))
+
+
+def test_metric_keeps_float16_features_and_matches_float32_top1():
+    """KNNAccuracy stores L2-normalised float16 features; on 10 noisy clusters its top-1
+    (strictly between 0 and 100 %) equals the float32 vote's."""
+    gen = torch.Generator().manual_seed(5)
+    labels = torch.arange(300) % 10
+    feats = 3 * torch.randn(10, 32, generator=gen)[labels] + 4 * torch.randn(300, 32, generator=gen)
+    in_bank = torch.arange(300) < 200
+    metric = KNNAccuracy(k=20, topk=(1,))
+    metric.process(None, _knn_samples(feats, labels, in_bank))
+    stored = metric.results[0][0]
+    assert stored.dtype == torch.float16
+    torch.testing.assert_close(stored.float().norm(dim=1), torch.ones(300), rtol=0, atol=1e-3)
+    fp32 = topk_accuracy(weighted_knn_scores(feats[~in_bank], feats[in_bank], labels[in_bank],
+                                             10, k=20), labels[~in_bank], (1,))
+    assert 0 < fp32['top1'] < 100
+    assert metric.compute_metrics(metric.results) == fp32
+
+
+# Each rank's shard of the float16 bank (rank 1 holds fewer than k=40 rows, so its
+# candidates are padded) and of the queries (rank 1 has none after the first block of
+# chunk_size=4, i.e. 2 queries per rank).
+SHARDS = {'bank': [slice(0, 58), slice(58, 64)], 'query': [slice(0, 7), slice(7, 9)]}
+
+
+def _sharded_scores(rank: int, world_size: int):
+    query, bank, labels = _float16_knn_data()
+    bank = F.normalize(bank, dim=1).half()
+    mine = SHARDS['bank'][rank]
+    return weighted_knn_scores(query[SHARDS['query'][rank]], bank[mine], labels[mine], 4,
+                               k=40, chunk_size=4)
+
+
+@pytest.mark.dist
+def test_two_ranks_sharded_bank_matches_one_process():
+    """The top-k merged over two ranks' shards (2 gloo processes) equals the top-k of one
+    process holding the whole bank: the scores of every query, ties aside."""
+    query, bank, labels = _float16_knn_data()
+    bank = F.normalize(bank, dim=1).half()
+    expected = weighted_knn_scores(query, bank, labels, 4, k=40, chunk_size=4)
+    # one shard alone gives other neighbours: the merge is what makes them equal
+    alone = weighted_knn_scores(query, bank[SHARDS['bank'][0]], labels[SHARDS['bank'][0]], 4,
+                                k=40)
+    assert not torch.allclose(alone, expected, rtol=1e-2)
+    got = torch.cat(run_distributed(_sharded_scores, 2))
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
