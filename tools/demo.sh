@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set up everything (tools/setup_env.sh), pretrain MoCo v2
 # on Fashion-MNIST on the CPU, and report the kNN top-1 of the backbone before and after.
+# The demo needs no compiled mmcv ops, so the set-up installs mmcv without them unless the
+# venv already has them (or MMSSL_WITH_OPS=1 is set).
 #   bash tools/demo.sh            WORK_DIR (default work_dirs/demo) and CONFIG can be set.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Build (once) and cache a wheel of onedl-mmcv with its compiled ops for the torch in a venv.
+# Build a wheel of onedl-mmcv, with or without its compiled ops, into a cache folder.
+# tools/setup_env.sh calls it when tools/install/setup_plan.py finds no cached wheel; the
+# plan names the folder (its key: mmcv version, and for the ops torch version, Python,
+# cpu or cuXY with the CUDA architectures, machine) and sets FORCE_CUDA/TORCH_CUDA_ARCH_LIST.
 #
-# Why: onedl-mmcv ships only as an sdist, and its setup.py hard-codes `-std=c++14`/`-std=c++17`
-# in extra_compile_args (they come last on the compiler line, so CFLAGS cannot override them),
-# while torch >= 2.10's ATen headers stop with "#error C++20 or later compatible compiler is
-# required". The one patch applied here rewrites those flags to C++20; nothing else changes.
-# tests/test_install/test_mmcv_build.py shows the breakage and that the installed ops run.
+# ops:  onedl-mmcv ships only as an sdist, and its setup.py hard-codes `-std=c++14`/
+#       `-std=c++17` in extra_compile_args (they come last on the compiler line, so CFLAGS
+#       cannot override them), while torch >= 2.10's ATen headers stop with "#error C++20 or
+#       later compatible compiler is required". The one patch applied here rewrites those
+#       flags to C++20; nothing else changes. Built against the venv's torch (about 17 min
+#       on 2 cores for the CPU ops). tests/test_install/test_mmcv_build.py shows the
+#       breakage and that the installed ops run.
+# lite: the same sdist built in pip's isolated build environment, which has no torch, so
+#       setup.py leaves the ops out ("Skip building ext ops due to the absence of torch"):
+#       a pure-Python wheel in seconds, for any Python and torch. mmssl and mmpretrain
+#       import no mmcv.ops; mmdet's detectors do.
 #
-# Usage: build_mmcv_wheel.sh PYTHON          prints the cached wheel's path as its last line
-#        build_mmcv_wheel.sh --patch SETUP_PY  applies only the patch (what the tests check)
-# Env:   MMSSL_CACHE_DIR (default ~/.cache/mmssl), MMCV_VERSION (default 2.3.6),
-#        FORCE_CUDA=1 to build the CUDA ops (default: 1 when nvcc is on PATH and torch sees a GPU),
-#        MAX_JOBS (default: number of cores).
+# Usage: build_mmcv_wheel.sh PYTHON ops|lite VERSION WHEEL_DIR   prints the wheel's path last
+#        build_mmcv_wheel.sh --patch SETUP_PY                    applies only the patch
+# Env:   FORCE_CUDA (1: CUDA ops), TORCH_CUDA_ARCH_LIST, MAX_JOBS (default: number of cores).
 set -euo pipefail
 
 # The patch: every C++14/17 standard flag in setup.py becomes C++20 (gcc and MSVC spellings).
@@ -27,51 +34,45 @@ if [[ "${1:-}" == --patch ]]; then
     exit 0
 fi
 
-PY=${1:?usage: build_mmcv_wheel.sh PYTHON}
+USAGE="usage: build_mmcv_wheel.sh PYTHON ops|lite VERSION WHEEL_DIR"
+PY=${1:?$USAGE}
+KIND=${2:?$USAGE}
+VERSION=${3:?$USAGE}
+WHEEL_DIR=${4:?$USAGE}
+[[ $KIND == ops || $KIND == lite ]] || { echo "[mmcv] ERROR: KIND must be ops or lite, got '$KIND'" >&2; exit 1; }
 PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"   # absolute, keeping the venv's symlink
-MMCV_VERSION=${MMCV_VERSION:-2.3.6}
-CACHE_DIR=${MMSSL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mmssl}
 
-read -r TORCH_VERSION PY_TAG GPU_CUDA < <("$PY" - <<'PYEOF'
-import sys, torch
-gpu_cuda = torch.version.cuda if torch.cuda.is_available() else None
-print(torch.__version__.split('+')[0], f"cp{sys.version_info.major}{sys.version_info.minor}",
-      gpu_cuda or "none")
-PYEOF
-)
-if [[ -z "${FORCE_CUDA:-}" ]]; then
-    if command -v nvcc >/dev/null 2>&1 && [[ "$GPU_CUDA" != none ]]; then FORCE_CUDA=1; else FORCE_CUDA=0; fi
+if [[ $KIND == ops ]]; then
+    echo "[mmcv] building onedl-mmcv $VERSION with its compiled ops (FORCE_CUDA=${FORCE_CUDA:-0}" \
+         "TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-}): ~75 C++ files, about 17 min on 2 cores" \
+         "for the CPU ops, once; later set-ups reuse $WHEEL_DIR" >&2
+else
+    echo "[mmcv] building onedl-mmcv $VERSION without compiled ops (seconds), once" >&2
 fi
-TORCH_CUDA=$("$PY" -c 'import torch; print((torch.version.cuda or "").replace(".", ""))')
-if [[ "$FORCE_CUDA" == 1 ]]; then FLAVOUR="cu$TORCH_CUDA"; else FLAVOUR=cpu; fi
-
-KEY="onedl-mmcv-${MMCV_VERSION}_torch-${TORCH_VERSION}_${PY_TAG}_${FLAVOUR}_$(uname -m)"
-WHEEL_DIR="$CACHE_DIR/wheels/$KEY"
-shopt -s nullglob
-cached=("$WHEEL_DIR"/onedl_mmcv-*.whl)
-if (( ${#cached[@]} )); then
-    echo "[mmcv] cached wheel found: ${cached[0]}" >&2
-    echo "${cached[0]}"
-    exit 0
-fi
-
-echo "[mmcv] no cached wheel for $KEY; building onedl-mmcv $MMCV_VERSION with ops ($FLAVOUR)." >&2
-echo "[mmcv] this compiles ~75 C++ files once (about 17 min on 2 cores); later installs reuse it." >&2
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 # pip's own exit status decides; the filter only drops the "Location ... is ignored"
 # notices that a pip config with absent extra indexes prints.
 quiet_pip() { "$PY" -m pip "$@" 2> >(grep -v "is ignored" >&2 || true); }
-quiet_pip download --quiet --no-deps --no-binary :all: "onedl-mmcv==$MMCV_VERSION" -d "$WORK"
-tar xzf "$WORK"/onedl_mmcv-"$MMCV_VERSION".tar.gz -C "$WORK"
-SRC="$WORK/onedl_mmcv-$MMCV_VERSION"
-
+quiet_pip download --quiet --no-deps --no-binary :all: "onedl-mmcv==$VERSION" -d "$WORK"
+tar xzf "$WORK"/onedl_mmcv-"$VERSION".tar.gz -C "$WORK"
+SRC="$WORK/onedl_mmcv-$VERSION"
 patch_cxx_standard "$SRC/setup.py"
 
-( cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA="$FORCE_CUDA" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-    quiet_pip wheel --quiet --no-build-isolation --no-deps -w "$WORK/dist" . )
+if [[ $KIND == ops ]]; then
+    ( cd "$SRC" && FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+        quiet_pip wheel --quiet --no-build-isolation --no-deps -w "$WORK/dist" . )
+else
+    ( cd "$SRC" && unset PIP_NO_BUILD_ISOLATION && quiet_pip wheel --quiet --no-deps -w "$WORK/dist" . )
+fi
+shopt -s nullglob
 built=("$WORK"/dist/onedl_mmcv-*.whl)
 (( ${#built[@]} == 1 )) || { echo "[mmcv] ERROR: the build produced no wheel" >&2; exit 1; }
+if [[ $KIND == lite && ${built[0]} != *-py3-none-any.whl ]]; then
+    echo "[mmcv] ERROR: expected a pure-Python wheel without ops, got $(basename "${built[0]}")" \
+         "(was torch in pip's build environment?)" >&2
+    exit 1
+fi
 
 # Publish atomically: a half-copied wheel never sits under its final name.
 mkdir -p "$WHEEL_DIR"

@@ -4,7 +4,8 @@
 # makes the views of the whole batch at once. The bases that inherit it set the views:
 # data_preprocessor's num_views and device_views or view_groups, or (the pretext tasks'
 # base) a pipeline that makes them on the CPU.
-fmnist_root = '/usr/share/datasets/fashion-mnist'
+# $MMSSL_FMNIST_ROOT when set (mmengine substitutes it when loading), else Debian's path.
+fmnist_root = '{{$MMSSL_FMNIST_ROOT:/usr/share/datasets/fashion-mnist}}'
 
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',

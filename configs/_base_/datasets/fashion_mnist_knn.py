@@ -1,7 +1,8 @@
 # Weighted kNN on Fashion-MNIST (k=20, tau=0.07): the 60,000 training images vote, the
 # 10,000 test images are classified. Raw pixels score 84.07 % top-1 this way.
 # tools/test.py uses test_*; KNNEvalHook takes knn_dataloader during pretraining.
-knn_fmnist_root = '/usr/share/datasets/fashion-mnist'
+# $MMSSL_FMNIST_ROOT when set (mmengine substitutes it when loading), else Debian's path.
+knn_fmnist_root = '{{$MMSSL_FMNIST_ROOT:/usr/share/datasets/fashion-mnist}}'
 
 knn_pipeline = [dict(type='PackInputs')]
 

@@ -15,7 +15,8 @@
 # class picks 10, yet C=100 gave a lower test AP than C=10 in 4 of 5 spot checks (trained
 # and random res2/res5 features) while taking 2-3x longer.
 default_scope = 'mmssl'
-fmnist_root = '/usr/share/datasets/fashion-mnist'
+# $MMSSL_FMNIST_ROOT when set (mmengine substitutes it when loading), else Debian's path.
+fmnist_root = '{{$MMSSL_FMNIST_ROOT:/usr/share/datasets/fashion-mnist}}'
 num_train_images = 5000
 num_test_images = 2000
 

@@ -6,7 +6,8 @@
 # a flip, the MoCo protocol's augmentation scaled to 28-px images (the linear config
 # replaces it by the flip alone: see there); the test images are not cropped (the ImageNet
 # protocol's resize + centre crop has no counterpart at 28 px).
-fmnist_root = '/usr/share/datasets/fashion-mnist'
+# $MMSSL_FMNIST_ROOT when set (mmengine substitutes it when loading), else Debian's path.
+fmnist_root = '{{$MMSSL_FMNIST_ROOT:/usr/share/datasets/fashion-mnist}}'
 
 data_preprocessor = dict(
     type='ClsDataPreprocessor',
