@@ -5,7 +5,7 @@ default_hooks = dict(
     # interval (no host sync per step), and a NaN/Inf loss stops training by name. To skip
     # such steps instead (one host read per step): optim_wrapper=dict(
     # type='SkipNonFiniteOptimWrapper', ...), or AutocastOptimWrapper(skip_nonfinite=True);
-    # see the README, "Faults and untrusted input".
+    # see docs/fault_tolerance.md.
     runtime_info=dict(type='DeferredRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),

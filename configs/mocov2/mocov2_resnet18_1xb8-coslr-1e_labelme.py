@@ -1,7 +1,7 @@
 # MoCo v2 pretraining of an ImageNet-style ResNet-18 on the images of the detection set it
 # will be fine-tuned on: the three photos of Debian's labelme-examples (apt), each seen 64
 # times per epoch (MoCo v2's 224-px views). A CPU-sized start for the detection transfer demo
-# (configs/benchmarks/mmdetection/labelme/, README "Detection transfer"); it shows the
+# (configs/benchmarks/mmdetection/labelme/, docs/transfer.md); it shows the
 # plumbing, not a useful representation. Shuffling BN on one process in 4 groups of 2
 # images (model.bn_splits=4: the class default 8 would leave one image per group).
 _base_ = [

@@ -2,7 +2,7 @@
 # the 8,144 train images of Stanford Cars, no labels, as an unlabeled image folder
 # (data/stanford_cars/train/<class>/*.jpg: the class folders are only walked through), then
 # evaluated on the same set's 196 classes (configs/benchmarks/classification/stanford_cars/:
-# a linear probe and a fine-tune; README "Detection transfer"). Same recipe as the ImageNet
+# a linear probe and a fine-tune; docs/transfer.md). Same recipe as the ImageNet
 # and COCO configs: ViT-B/16, 16 GPUs x 128 = 2048, BEiT's optimiser and augmentation.
 # 300 epochs: the paper's ViT-S/B pretraining length; its schedule for Cars in particular
 # is not in our notes, so this is an assumption. At 2048 per batch that is 3 iterations

@@ -2,7 +2,7 @@
 # 16-px patches, 224-px views) on the three photos of Debian's labelme-examples (apt), each
 # seen 64 times per epoch, before fine-tuning Mask R-CNN on the same photos
 # (configs/benchmarks/mmdetection/labelme/mask-rcnn_vit-tiny-p16-sfp_1xb3-40i_labelme.py,
-# README "Detection transfer"). It shows the recipe's plumbing, not a representation.
+# docs/transfer.md). It shows the recipe's plumbing, not a representation.
 # The workers only decode; pad_collate pads the photos (of different sizes) and the
 # random-resized crop (scale 0.2-1) and flip are made on the device.
 _base_ = './splitmask_vit-tiny-p4_1xb256-coslr-2e_fmnist.py'

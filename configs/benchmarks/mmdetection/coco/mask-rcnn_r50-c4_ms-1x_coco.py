@@ -1,7 +1,8 @@
 # Mask R-CNN R50-C4 on COCO train2017, 1x schedule (12 epochs), tested on val2017: the MoCo
 # paper's protocol (detectron2 "coco_R_50_C4_1x_moco"): SyncBN fine-tuned everywhere (no
 # frozen stage), an extra norm after res5, multi-scale train (640-800 px), RGB inputs with
-# ImageNet mean/std. Start it with tools/benchmark/mmdetection/dist_train.sh (README).
+# ImageNet mean/std. Start it with tools/benchmark/mmdetection/dist_train.sh
+# (docs/transfer.md).
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 # mmpretrain registers ResLayerExtraNorm (res5 + a norm) in mmdet's model registry.
 custom_imports = dict(imports=['mmpretrain.models.utils.res_layer_extra_norm'],

@@ -1,7 +1,8 @@
 # Mask R-CNN R50-FPN on COCO train2017, 1x schedule (12 epochs), tested on val2017: the MoCo
 # paper's protocol (detectron2 "Base-RCNN-FPN-BN"): SyncBN fine-tuned in the backbone (no
 # frozen stage), the FPN, a 4conv-1fc box head and the mask head; multi-scale train
-# (640-800 px). Start it with tools/benchmark/mmdetection/dist_train.sh (README).
+# (640-800 px). Start it with tools/benchmark/mmdetection/dist_train.sh
+# (docs/transfer.md).
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 
 # The backbone from tools/model_converters/extract_backbone.py (or an mmssl checkpoint).

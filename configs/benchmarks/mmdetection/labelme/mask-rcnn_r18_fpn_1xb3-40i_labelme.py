@@ -2,7 +2,7 @@
 # ResNet-18 (configs/mocov2/mocov2_resnet18_1xb8-coslr-1e_labelme.py, then
 # tools/model_converters/extract_backbone.py) on the three annotated photos of Debian's
 # labelme-examples, evaluated with mmdet's COCO metric (bbox and segm) on the same photos.
-# The steps are in README "Detection transfer"; the annotation file comes from
+# The steps are in docs/transfer.md; the annotation file comes from
 # tools/dataset_converters/prepare_labelme_examples.py. It checks the plumbing (weights,
 # losses, evaluation), not accuracy: 3 images cannot measure a representation.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'

@@ -2,7 +2,8 @@
 # transfer (detectron2 "pascal_voc_R_50_C4_24k_moco"): 24k iterations, batch 16 (8 GPUs x 2),
 # lr 0.02, x0.1 at 18k and 22k, multi-scale train (480-800 px), SyncBN fine-tuned everywhere
 # (no frozen stage) and an extra norm after res5. Inputs are RGB with ImageNet mean/std, as
-# mmssl pretrains. Start it with tools/benchmark/mmdetection/dist_train.sh (README).
+# mmssl pretrains. Start it with tools/benchmark/mmdetection/dist_train.sh
+# (docs/transfer.md).
 _base_ = 'mmdet::pascal_voc/faster-rcnn_r50-caffe-c4_ms-18k_voc0712.py'
 # mmpretrain registers ResLayerExtraNorm (res5 + a norm) in mmdet's model registry.
 custom_imports = dict(imports=['mmpretrain.models.utils.res_layer_extra_norm'],
