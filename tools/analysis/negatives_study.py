@@ -37,7 +37,7 @@ from typing import Optional
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 from tools.analysis.budget_runs import run_variants, write_table  # noqa: E402
-from tools.analysis.zoo_report import summarise  # noqa: E402
+from tools.analysis.zoo_report import format_mean_std, summarise  # noqa: E402
 
 MECHANISMS = ('end_to_end', 'memory_bank', 'moco')
 
@@ -113,10 +113,6 @@ def cell_summaries(rows: dict[str, dict], cells: list[Cell]) -> list[dict]:
             summary[key + '_std'] = std
         summaries.append(summary)
     return summaries
-
-
-def _fmt(mean: Optional[float], std: Optional[float]) -> str:
-    return f'{mean:.2f}' + (f' ± {std:.2f}' if std is not None else '')
 
 
 def plot(path: str, summaries: list[dict], args: argparse.Namespace) -> None:
@@ -213,8 +209,8 @@ def main(argv=None) -> list[dict]:
                         jobs=args.jobs, threads=args.threads, max_runs=args.max_runs,
                         label='study')
     summaries = cell_summaries(rows, cells)
-    table = [dict(s, knn=_fmt(s['knn_top1'], s['knn_top1_std']),
-                  linear=_fmt(s['linear_top1'], s['linear_top1_std']),
+    table = [dict(s, knn=format_mean_std(s['knn_top1'], s['knn_top1_std']),
+                  linear=format_mean_std(s['linear_top1'], s['linear_top1_std']),
                   seconds=f"{s['train_seconds']:.0f}") for s in summaries]
     write_table(osp.join(args.work_dir, 'results.md'), table,
                 ['mechanism', 'K', 'momentum', 'seeds', 'knn', 'linear', 'seconds'])

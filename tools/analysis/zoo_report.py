@@ -27,7 +27,8 @@ def summarise(values: list[float]) -> tuple[Optional[float], Optional[float]]:
     return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def _fmt(mean: Optional[float], std: Optional[float], digits: int = 2) -> str:
+def format_mean_std(mean: Optional[float], std: Optional[float], digits: int = 2) -> str:
+    """"mean ± std" (std left out when None; "—" without a mean)."""
     if mean is None:
         return '—'
     return f'{mean:.{digits}f}' + (f' ± {std:.{digits}f}' if std is not None else '')
@@ -68,8 +69,9 @@ def write_markdown(path: str, zoo_path: str, summaries: list[dict]) -> None:
             if minutes[0] is not None else (None, None)
         seeds = ', '.join(map(str, s['seeds_done'])) or 'not run yet'
         lines.append(f"| {s['name']} | `{s['config']}` | {s['epochs']} | "
-                     f"{_fmt(*minutes, digits=1) if s.get('pretrain', True) else '0'} | "
-                     f"{seeds} | {_fmt(*s['knn_top1'])} | {_fmt(*s['linear_top1'])} |")
+                     f"{format_mean_std(*minutes, digits=1) if s.get('pretrain', True) else '0'} | "
+                     f"{seeds} | {format_mean_std(*s['knn_top1'])} | "
+                     f"{format_mean_std(*s['linear_top1'])} |")
     lines += ['', 'Each row is reproduced (checkpoints under `work_dirs/zoo/<row>/seed<s>/`, '
               'figures into the results CSV) by:', '', '```bash']
     lines += [command(zoo_path, s) for s in summaries]
