@@ -60,4 +60,7 @@ rows = [
     dict(name='random-init_vit-tiny-p4-24px',
          config='configs/splitmask/splitmask_vit-tiny-p4_1xb128-coslr-3e_fmnist.py',
          seeds=[0, 1, 2], pretrain=False),
+    dict(name='random-init_vit-tiny-p4-24px-sincos',
+         config='configs/mae/mae_vit-tiny-p4-24px_1xb128-coslr-8e_fmnist.py',
+         seeds=[0, 1, 2], pretrain=False),
 ]
