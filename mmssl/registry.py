@@ -13,6 +13,7 @@ package's ``.mim/configs`` once ``mmssl`` is in its table of OpenMMLab packages.
 """
 from mmengine.config.utils import MODULE2PACKAGE
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
@@ -24,6 +25,10 @@ __all__ = [
 ]
 
 MODULE2PACKAGE.setdefault('mmssl', 'mmssl')  # scope -> pip distribution name
+# mmengine's table sends 'mmseg::' bases to the distribution 'mmsegmentation', which
+# onedl-mmsegmentation is not: looked up by its module instead (as 'mmdet' is), mmseg's
+# configs are found whichever of the two installed it.
+MODULE2PACKAGE['mmseg'] = 'mmseg'
 
 _ENGINE = ['mmpretrain.engine', 'mmssl.engine']
 _DATA = ['mmpretrain.datasets', 'mmssl.datasets']
@@ -62,6 +67,10 @@ FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope='mmssl', locat
 MODELS = _child('MODELS', _MODELS)
 MODEL_WRAPPERS = _child('MODEL_WRAPPERS', _MODELS)
 WEIGHT_INITIALIZERS = _child('WEIGHT_INITIALIZERS', _MODELS)
+# An init_cfg of another scope's model (mmseg, mmdet) names an mmssl initializer
+# 'mmssl.<name>'; mmengine resolves a scope prefix among its root registry's direct
+# children only, so this registry is listed there too (its parent stays mmpretrain's).
+MMENGINE_WEIGHT_INITIALIZERS.children['mmssl'] = WEIGHT_INITIALIZERS
 TASK_UTILS = _child('TASK_UTILS', _MODELS)
 
 METRICS = _child('METRICS', _EVAL)

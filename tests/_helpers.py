@@ -1,6 +1,7 @@
 """Helpers the tests share: tiny real models and inputs, and where the demo data lives."""
 import glob
 import json
+import os
 import os.path as osp
 import traceback
 import uuid
@@ -8,7 +9,8 @@ import uuid
 import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist'
+# Where the configs read Fashion-MNIST: MMSSL_FMNIST_ROOT, else the Debian package's folder.
+FASHION_MNIST_ROOT = os.environ.get('MMSSL_FMNIST_ROOT') or '/usr/share/datasets/fashion-mnist'
 
 
 def resnet18(**kwargs) -> dict:

@@ -83,20 +83,20 @@ if [[ $action != keep ]]; then
 fi
 
 # 4. The rest of the stack, mmssl (editable) and the test tools.
-say "installing mmpretrain, mmdet, mmssl (pip install -e .) and test tools"
+say "installing mmpretrain, mmdet, mmseg, mmssl (pip install -e .) and test tools"
 pip_install -r "$ROOT/requirements.txt" -e "$ROOT"
 say "installing test-only references without their dependencies (requirements/tests-nodeps.txt)"
 pip_install --no-deps -r "$ROOT/requirements/tests-nodeps.txt"
 "$PY" - "$kind" <<'PYEOF'
 import sys
 
-import mmcv, mmdet, mmengine, mmpretrain, numpy, torch
+import mmcv, mmdet, mmengine, mmpretrain, mmseg, numpy, torch
 import mmssl  # noqa: F401
 if sys.argv[1] == 'ops':
     from mmcv.ops import nms, roi_align  # noqa: F401  (the compiled ops)
 print(f'[setup] torch {torch.__version__}, numpy {numpy.__version__}, mmengine '
       f'{mmengine.__version__}, mmcv {mmcv.__version__} ({sys.argv[1]}), mmpretrain '
-      f'{mmpretrain.__version__}, mmdet {mmdet.__version__}')
+      f'{mmpretrain.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}')
 PYEOF
 echo "$fingerprint $kind" > "$STAMP"
 [[ $kind == lite ]] && say "mmcv has no compiled ops (enough for mmssl and the demo); mmdet's" \

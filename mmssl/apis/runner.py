@@ -62,11 +62,13 @@ def load_config(path: str,
 
     Raises:
         FileNotFoundError: naming ``path`` if it does not exist.
-        ImportError: naming the package a visualizer backend needs, if it is missing.
+        ImportError: naming the package a visualizer backend needs, if it is missing, or
+            the set-up command when the config's models need mmcv's compiled ops.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path, import_custom_modules=False)
+    require_compiled_ops(cfg, path)
     import_custom_modules(cfg, path)
     unscope_collate_fns(cfg)
     if cfg_options:
@@ -94,6 +96,30 @@ def load_config(path: str,
         optim_wrapper.setdefault('loss_scale', 'dynamic')
     add_vis_backends(cfg, vis_backends)
     return cfg
+
+
+# Default scopes whose models import mmcv's compiled ops (mmcv.ops) when they are built.
+SCOPES_NEEDING_OPS = ('mmdet',)
+
+
+def require_compiled_ops(cfg: Config, path: str) -> None:
+    """Fail early, saying how to get them, when ``cfg`` builds models that need mmcv's
+    compiled ops and the installed mmcv has none (the demo's set-up installs mmcv without
+    them); otherwise mmdet stops later with "No module named 'mmcv._ext'".
+
+    Raises:
+        ImportError: naming the config, its scope and the set-up command.
+    """
+    scope = cfg.get('default_scope')
+    if scope not in SCOPES_NEEDING_OPS:
+        return
+    try:
+        import mmcv.ops  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"{path} builds {scope} models, which need mmcv's compiled ops, and the "
+            f'installed mmcv has none ({error}). Build and install them once (about 17 min '
+            f'on 2 cores, cached): MMSSL_WITH_OPS=1 bash tools/setup_env.sh') from error
 
 
 def add_vis_backends(cfg: Config, names: Sequence[str]) -> None:

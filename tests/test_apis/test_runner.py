@@ -3,9 +3,11 @@ tools/test.py."""
 import glob
 import importlib.util
 import os.path as osp
+import sys
 
 import pytest
 
+from mmssl.apis.runner import load_config
 from tests._helpers import DEMO_CONFIG, REPO_ROOT, tiny_run_overrides, write_config
 from tools.test import main as run_test_py
 from tools.train import main as run_train_py
@@ -71,3 +73,19 @@ def test_test_py_amp_autocasts_the_knn_pass_of_a_config_without_optimizer(
     monkeypatch.setattr(tools.test, 'build_runner', build_and_watch)
     metrics = run_test_py([config, 'none', '--amp'])
     assert 0 <= metrics['knn/top1'] <= 100 and autocast and all(autocast)
+
+
+MMDET_CONFIG = osp.join(REPO_ROOT, 'configs/benchmarks/mmdetection/labelme',
+                        'mask-rcnn_r18_fpn_1xb3-40i_labelme.py')
+
+
+def test_an_mmdet_config_without_compiled_ops_names_the_set_up_command(tmp_path, monkeypatch):
+    """The demo's mmcv has no compiled ops: an mmdet config stops before the run, saying
+    how to get them (mmdet itself would fail later on "No module named 'mmcv._ext'")."""
+    monkeypatch.setitem(sys.modules, 'mmcv.ops', None)  # `import mmcv.ops` raises ImportError
+    with pytest.raises(ImportError, match=r"builds mmdet models, which need mmcv's compiled ops"
+                                          r'.*MMSSL_WITH_OPS=1 bash tools/setup_env.sh') as error:
+        run_train_py([MMDET_CONFIG, '--work-dir', str(tmp_path / 'wd')])
+    assert MMDET_CONFIG in str(error.value)
+    assert not (tmp_path / 'wd').exists()  # nothing started
+    load_config(DEMO_CONFIG)  # an mmssl config does not need them

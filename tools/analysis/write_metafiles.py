@@ -26,7 +26,8 @@ NAME = re.compile(r'^(?P<algo>[a-z0-9]+)_(?P<backbone>[a-z0-9-]+)_(?P<gpus>\d+)x
 DATA = {'fmnist': 'Fashion-MNIST', 'in1k': 'ImageNet-1k', 'coco': 'COCO train2017',
         'cars': 'Stanford Cars', 'labelme': 'labelme-examples',
         'labelme-videos': 'labelme-examples videos', 'videos': 'Videos',
-        'in1k-videos': 'ImageNet-1k and videos'}
+        'in1k-videos': 'ImageNet-1k and videos',
+        'labelme-video-train': 'labelme-examples video frames (training split)'}
 HEADER = ('# The configs of this folder, for model-index.yml (mmengine, mim); written by\n'
           '# tools/analysis/write_metafiles.py. Measured results: configs/zoo/metafile.yml.\n')
 
