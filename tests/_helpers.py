@@ -150,3 +150,19 @@ def ema_step(model, it: int, max_iters: int):
     from mmssl.models.utils import TrainingProgress
     model.set_progress(TrainingProgress(it, max_iters))
     return model.ema_update()
+
+
+def build_initialised_model(cfg, scope: str):
+    """``cfg.model`` built with ``scope``'s registry (``'mmdet'``, ``'mmseg'``), after the
+    config's ``custom_imports``, and its ``init_weights()`` run (pretrained files loaded)."""
+    import importlib
+
+    from mmengine.registry import DefaultScope
+    from mmengine.utils import import_modules_from_strings
+    importlib.import_module(f'{scope}.utils').register_all_modules(init_default_scope=False)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    with DefaultScope.overwrite_default_scope(scope):
+        model = importlib.import_module(f'{scope}.registry').MODELS.build(cfg.model)
+        model.init_weights()
+    return model

@@ -14,25 +14,12 @@ from mmengine.registry import DefaultScope
 
 from mmssl.utils.checkpoint_export import extract_backbone_file
 from mmssl.utils.checkpoint_loading import load_state_dict_file
-from tests._helpers import REPO_ROOT
+from tests._helpers import REPO_ROOT, build_initialised_model
 
 DET_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/benchmarks/mmdetection/*/*.py')))
 LABELME_IMAGES = ('/usr/share/doc/labelme-examples/examples/instance_segmentation/'
                   'data_dataset_coco/JPEGImages')
 SHARED_RES5 = 'roi_head.shared_head.'
-
-
-def _build_detector(cfg: Config):
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    if cfg.get('custom_imports'):
-        from mmengine.utils import import_modules_from_strings
-        import_modules_from_strings(**cfg.custom_imports)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(cfg.model)
-        model.init_weights()
-    return model
 
 
 def _fake_mmssl_checkpoint(path: str, depth: int) -> dict:
@@ -111,7 +98,7 @@ def test_detector_builds_and_loads_the_converted_backbone(path, pretrained, tmp_
         backbone = _fake_mmssl_vit_checkpoint(raw, cfg.model.backbone)
         cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'vit_backbone.pth')
         extract_backbone_file(raw, cfg.model.backbone.init_cfg.checkpoint)
-        _assert_backbone_loaded(_build_detector(cfg), backbone)
+        _assert_backbone_loaded(build_initialised_model(cfg, 'mmdet'), backbone)
         return
     depth = cfg.model.backbone.depth
     checkpoint, backbone = pretrained[depth]
@@ -121,7 +108,7 @@ def test_detector_builds_and_loads_the_converted_backbone(path, pretrained, tmp_
     if depth == 50:  # the MoCo protocol: nothing frozen, SyncBN fine-tuned
         assert cfg.model.backbone.frozen_stages == -1 and not cfg.model.backbone.norm_eval
         assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
-    model = _build_detector(cfg)
+    model = build_initialised_model(cfg, 'mmdet')
     _assert_backbone_loaded(model, backbone)
 
 
@@ -155,7 +142,7 @@ def test_coco_vit_config_takes_a_224px_vit_and_decays_the_lr_by_layer(tmp_path):
     backbone_cfg.init_cfg.checkpoint = str(tmp_path / 'vit_backbone.pth')
     extract_backbone_file(raw, backbone_cfg.init_cfg.checkpoint)
     cfg.model.neck.in_channels = 64
-    model = _build_detector(cfg)
+    model = build_initialised_model(cfg, 'mmdet')
     state = model.backbone.state_dict()
     assert state['pos_embed'].shape == (1, 1 + 64 * 64, 64)
     assert torch.allclose(state['pos_embed'],
@@ -239,7 +226,8 @@ def _finetune_on_labelme(config: str, backbone_file: str, tmp_path, iters: int) 
     (metrics,) = [row for row in rows if 'coco/bbox_mAP' in row]
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50'):
         assert 0.0 <= metrics[key] <= 1.0, (key, metrics)
-    return _build_detector(Config.fromfile(osp.join(det_dir, osp.basename(config))))
+    return build_initialised_model(
+        Config.fromfile(osp.join(det_dir, osp.basename(config))), 'mmdet')
 
 
 def _backbone_of(state: dict) -> dict:

@@ -18,7 +18,7 @@ from mmengine.registry import DefaultScope
 
 from mmssl.utils.checkpoint_export import extract_backbone_file
 from mmssl.utils.checkpoint_loading import load_state_dict_file
-from tests._helpers import REPO_ROOT
+from tests._helpers import REPO_ROOT, build_initialised_model
 
 SEG_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/benchmarks/mmsegmentation/*/*.py')))
 PACKAGE = '/usr/share/doc/labelme-examples/examples'
@@ -33,19 +33,6 @@ ADE20K_VIT = osp.join(REPO_ROOT, 'configs/benchmarks/mmsegmentation/ade20k/'
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'dataset_converters'))
 import prepare_labelme_segmentation as converter  # noqa: E402
-
-
-def _build_segmentor(cfg: Config):
-    from mmseg.registry import MODELS
-    from mmseg.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    if cfg.get('custom_imports'):
-        from mmengine.utils import import_modules_from_strings
-        import_modules_from_strings(**cfg.custom_imports)
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        model = MODELS.build(cfg.model)
-        model.init_weights()
-    return model
 
 
 def _random_like(state: dict, seed: int) -> dict:
@@ -132,7 +119,7 @@ def test_segmentor_builds_and_loads_the_mmssl_backbone(path, pretrained):
     if backbone_cfg.type == 'MAE':
         checkpoint, backbone = pretrained['vit-b']
         backbone_cfg.init_cfg.checkpoint = checkpoint
-        _assert_vit_loaded(_build_segmentor(cfg), backbone)
+        _assert_vit_loaded(build_initialised_model(cfg, 'mmseg'), backbone)
         return
     # mmseg's plain ResNet (7x7 stem, as an mmssl checkpoint), not its default ResNetV1c
     assert backbone_cfg.type == 'ResNet' and not backbone_cfg.get('deep_stem', False)
@@ -142,7 +129,7 @@ def test_segmentor_builds_and_loads_the_mmssl_backbone(path, pretrained):
             assert part.norm_cfg.type == 'SyncBN'
     checkpoint, backbone = pretrained[backbone_cfg.depth]
     backbone_cfg.init_cfg.checkpoint = checkpoint
-    _assert_resnet_loaded(_build_segmentor(cfg), backbone)
+    _assert_resnet_loaded(build_initialised_model(cfg, 'mmseg'), backbone)
 
 
 def test_ade20k_vit_decays_the_lr_by_block():
@@ -163,7 +150,7 @@ def test_ade20k_vit_decays_the_lr_by_block():
     cfg.model.auxiliary_head.update(in_channels=64, channels=16)
     for part in ('decode_head', 'auxiliary_head'):
         cfg.model[part].norm_cfg = dict(type='BN', requires_grad=True)
-    model = _build_segmentor(cfg)
+    model = build_initialised_model(cfg, 'mmseg')
     cfg.optim_wrapper.type = 'OptimWrapper'  # AmpOptimWrapper needs a GPU
     cfg.optim_wrapper.pop('loss_scale')
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -395,7 +382,8 @@ def test_labelme_fcn_from_an_mmssl_pretrained_backbone(tmp_path):
 
     # The segmentor of the run's config starts from the pretrained online encoder.
     state = load_state_dict_file(checkpoint)
-    model = _build_segmentor(Config.fromfile(osp.join(seg_dir, osp.basename(LABELME_FCN))))
+    model = build_initialised_model(
+        Config.fromfile(osp.join(seg_dir, osp.basename(LABELME_FCN))), 'mmseg')
     _assert_resnet_loaded(model, {k[len('backbone.'):]: v for k, v in state.items()
                                   if k.startswith('backbone.')})
     assert not torch.equal(state['backbone.conv1.weight'], state['momentum_backbone.conv1.weight'])
