@@ -188,7 +188,9 @@ def test_setup_env_rejects_a_bad_MMSSL_WITH_OPS():
 
 
 def test_mmssl_imports_no_mmcv_ops_and_no_mmdet_outside_mmssl_det():
-    """Why the demo's mmcv needs no compiled ops: only mmdet's detectors use them."""
+    """Why the demo's mmcv needs no compiled ops: only mmdet's detectors use them. The one
+    exception is the probe that tells a user of an mmdet config to build them."""
+    probe = 'mmssl/apis/runner.py: mmcv.ops'  # require_compiled_ops: import mmcv.ops in a try
     offenders = []
     for path in glob.glob(osp.join(REPO_ROOT, 'mmssl', '**', '*.py'), recursive=True):
         rel = osp.relpath(path, REPO_ROOT)
@@ -202,4 +204,4 @@ def test_mmssl_imports_no_mmcv_ops_and_no_mmdet_outside_mmssl_det():
                 if name.startswith('mmcv.ops') or (name.startswith('mmdet')
                                                    and not rel.startswith('mmssl/det/')):
                     offenders.append(f'{rel}: {name}')
-    assert not offenders
+    assert offenders in ([], [probe]), offenders
