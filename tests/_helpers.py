@@ -166,3 +166,20 @@ def build_initialised_model(cfg, scope: str):
         model = importlib.import_module(f'{scope}.registry').MODELS.build(cfg.model)
         model.init_weights()
     return model
+
+
+def run_python(*args: str, cwd: str = REPO_ROOT) -> str:
+    """stdout of ``python *args`` run in ``cwd``; fails the test with the output's tails."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+    return result.stdout
+
+
+def scalars_json_rows(work_dir: str) -> list[dict]:
+    """The rows of the one ``<timestamp>/vis_data/scalars.json`` of an mmengine run."""
+    (path,) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        return [json.loads(line) for line in f]

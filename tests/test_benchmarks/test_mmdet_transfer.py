@@ -1,11 +1,8 @@
 """Detection transfer: mmdet builds every benchmark config and loads an mmssl backbone into
 it, and a real Mask R-CNN fine-tune runs on the labelme-examples photos (Debian package)."""
 import glob
-import json
 import math
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -15,6 +12,8 @@ from mmengine.registry import DefaultScope
 from mmssl.utils.checkpoint_export import extract_backbone_file
 from mmssl.utils.checkpoint_loading import load_state_dict_file
 from tests._helpers import REPO_ROOT, build_initialised_model
+from tests._helpers import run_python as _run
+from tests._helpers import scalars_json_rows as _scalars
 
 DET_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/benchmarks/mmdetection/*/*.py')))
 LABELME_IMAGES = ('/usr/share/doc/labelme-examples/examples/instance_segmentation/'
@@ -170,19 +169,6 @@ def test_coco_vit_config_takes_a_224px_vit_and_decays_the_lr_by_layer(tmp_path):
         assert lr_mult == pytest.approx(0.75 ** (13 - depth)), name
         no_decay = name in norms or name.endswith(('pos_embed', 'cls_token'))
         assert decay == (0.0 if no_decay else 0.1), name
-
-
-def _run(*args: str, cwd: str) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                            timeout=900)
-    assert result.returncode == 0, f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
-    return result.stdout
-
-
-def _scalars(work_dir: str) -> list[dict]:
-    (path,) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-    with open(path) as f:
-        return [json.loads(line) for line in f]
 
 
 LABELME_ONLY = pytest.mark.skipif(not osp.isdir(LABELME_IMAGES),

@@ -19,6 +19,8 @@ from mmengine.registry import DefaultScope
 from mmssl.utils.checkpoint_export import extract_backbone_file
 from mmssl.utils.checkpoint_loading import load_state_dict_file
 from tests._helpers import REPO_ROOT, build_initialised_model
+from tests._helpers import run_python as _run
+from tests._helpers import scalars_json_rows as _scalars
 
 SEG_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/benchmarks/mmsegmentation/*/*.py')))
 PACKAGE = '/usr/share/doc/labelme-examples/examples'
@@ -334,19 +336,6 @@ def test_the_recipe_keeps_the_held_out_frames_out_of_pretraining_and_training(co
             assert stems(dataset) == split
             assert dataset.get_data_info(0)['img_path'].startswith(PACKAGE)  # not copied
             assert dataset.metainfo['classes'] == ('_background_', 'car', 'track')
-
-
-def _run(*args: str) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
-    return result.stdout
-
-
-def _scalars(work_dir: str) -> list[dict]:
-    (path,) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-    with open(path) as f:
-        return [json.loads(line) for line in f]
 
 
 @LABELME_ONLY
