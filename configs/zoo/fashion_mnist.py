@@ -1,7 +1,8 @@
 # The Fashion-MNIST model zoo: the rows tools/analysis/train_zoo.py trains and evaluates.
 # Each row: name (also its folder under the zoo dir), config (the recipe, relative to the
 # repository), seeds, pretrain=False for the random-initialisation baseline of a
-# backbone (the config's backbone evaluated untrained), main=True for the rows plotted.
+# backbone (the config's backbone evaluated untrained), main=True for the rows plotted,
+# prepare=dict(command=..., creates=...) for a file the recipe needs made first.
 dataset = 'Fashion-MNIST'
 resources = '2 CPU cores, 1 thread per run'
 raw_pixels_knn = 84.07
@@ -45,6 +46,48 @@ rows = [
     dict(name='mocov2_resnet18-cifar-w16_demo-2e',
          config='configs/mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
          seeds=[0, 1, 2], main=True),
+    # Every other algorithm with a Fashion-MNIST config: its first recipe, seed 0.
+    dict(name='mocov1_resnet18-cifar-w16_1e',
+         config='configs/mocov1/mocov1_resnet18_1xb256-steplr-1e_fmnist.py', seeds=[0]),
+    dict(name='mocov2-endtoend_resnet18-cifar-w16_2e',
+         config='configs/mocov2/mocov2_resnet18-endtoend_1xb256-coslr-2e_fmnist.py',
+         seeds=[0]),
+    dict(name='mocov2-membank_resnet18-cifar-w16_2e',
+         config='configs/mocov2/mocov2_resnet18-membank_1xb256-coslr-2e_fmnist.py',
+         seeds=[0]),
+    dict(name='exemplar_resnet18-cifar-w16_2e',
+         config='configs/exemplar/exemplar_resnet18_1xb256-coslr-2e_fmnist.py', seeds=[0]),
+    dict(name='simsiam_resnet18-cifar-w16_2e',
+         config='configs/simsiam/simsiam_resnet18_1xb256-coslr-2e_fmnist.py', seeds=[0]),
+    dict(name='mocov3_resnet18-cifar-w16_2e',
+         config='configs/mocov3/mocov3_resnet18_1xb256-coslr-2e_fmnist.py', seeds=[0]),
+    dict(name='densecl_resnet18-cifar-w16_2e',
+         config='configs/densecl/densecl_resnet18_1xb256-coslr-2e_fmnist.py', seeds=[0]),
+    dict(name='swav_resnet18-cifar-w16_mcrop2x24-6x12_2e',
+         config='configs/swav/swav_resnet18-mcrop2x24-6x12_1xb256-coslr-2e_fmnist.py',
+         seeds=[0]),
+    dict(name='simmim_vit-tiny-p4_2e',
+         config='configs/simmim/simmim_vit-tiny-p4_1xb256-coslr-2e_fmnist.py', seeds=[0]),
+    dict(name='beit_vit-tiny-p4-kmeans512_2e',
+         config='configs/beit/beit_vit-tiny-p4_1xb256-coslr-2e_fmnist.py', seeds=[0],
+         prepare=dict(command=['tools/analysis/build_kmeans_tokenizer.py',
+                               'configs/beit/beit_vit-tiny-p4_1xb256-coslr-2e_fmnist.py',
+                               '--out', 'work_dirs/tokenizers/kmeans512_p4_fmnist.pth',
+                               '--images', '10000'],
+                      creates='work_dirs/tokenizers/kmeans512_p4_fmnist.pth')),
+    dict(name='relativeloc_resnet18-cifar-w16_2e',
+         config='configs/relativeloc/relativeloc_resnet18_1xb256-coslr-2e_fmnist.py',
+         seeds=[0]),
+    dict(name='rotationpred_resnet18-cifar-w16_1e',
+         config='configs/rotationpred/rotationpred_resnet18_1xb256-coslr-1e_fmnist.py',
+         seeds=[0]),
+    dict(name='jigsaw_resnet18-cifar-w16_2e',
+         config='configs/jigsaw/jigsaw_resnet18_1xb256-coslr-2e_fmnist.py', seeds=[0]),
+    dict(name='counting_resnet18-cifar-w16_1e',
+         config='configs/counting/counting_resnet18_1xb256-coslr-1e_fmnist.py', seeds=[0]),
+    dict(name='multitasklasso_resnet18-cifar-w16_bs128-1e',
+         config='configs/multitasklasso/multitasklasso_resnet18_1xb128-coslr-1e_fmnist.py',
+         seeds=[0]),
     dict(name='random-init_resnet18-cifar-w16',
          config='configs/mocov2/mocov2_resnet18_1xb256-coslr-2e_fmnist.py',
          seeds=[0, 1, 2], pretrain=False),
@@ -62,5 +105,8 @@ rows = [
          seeds=[0, 1, 2], pretrain=False),
     dict(name='random-init_vit-tiny-p4-24px-sincos',
          config='configs/mae/mae_vit-tiny-p4-24px_1xb128-coslr-8e_fmnist.py',
+         seeds=[0, 1, 2], pretrain=False),
+    dict(name='random-init_vit-tiny-p4',
+         config='configs/simmim/simmim_vit-tiny-p4_1xb256-coslr-2e_fmnist.py',
          seeds=[0, 1, 2], pretrain=False),
 ]

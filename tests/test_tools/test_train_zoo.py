@@ -57,6 +57,19 @@ def test_bad_zoo_rows_name_the_row(tmp_path):
         train_zoo.load_zoo(str(path))
 
 
+def test_a_rows_prepare_command_runs_once_and_must_make_its_file(tmp_path):
+    made = tmp_path / 'codebook.pth'
+    row = dict(name='beit', prepare=dict(
+        command=['-c', f'open({str(made)!r}, "a").write("x")'], creates=str(made)))
+    train_zoo.prepare_row(row)
+    train_zoo.prepare_row(row)  # the file exists: not run again
+    assert made.read_text() == 'x'
+    missing = dict(name='beit', prepare=dict(command=['-c', 'pass'],
+                                             creates=str(tmp_path / 'none.pth')))
+    with pytest.raises(SystemExit, match="row 'beit': its prepare command did not make"):
+        train_zoo.prepare_row(missing)
+
+
 @pytest.mark.slow
 def test_a_tiny_zoo_trains_evaluates_reports_and_resumes(tmp_path):
     zoo_file = tiny_zoo(tmp_path, tiny_config(tmp_path))

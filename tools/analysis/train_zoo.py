@@ -5,8 +5,11 @@
 
 ZOO (default ``configs/zoo/fashion_mnist.py``) lists the rows: a ``name``, the recipe's
 ``config``, its ``seeds``, ``pretrain=False`` for a random-initialisation baseline (the
-config's backbone evaluated untrained, with each seed) and ``main=True`` for the rows
-plotted. Every (row, seed) trains in its own process into ``ZOO_DIR/<name>/seed<seed>``
+config's backbone evaluated untrained, with each seed), ``main=True`` for the rows
+plotted, and ``prepare=dict(command=[SCRIPT, ARG, ...], creates=PATH)`` for a row whose
+recipe needs a file made first (BEiT's tokenizer): the script runs once, with this Python
+in the repository root, before the row's first run if PATH (relative to the repository)
+is missing. Every (row, seed) trains in its own process into ``ZOO_DIR/<name>/seed<seed>``
 (its checkpoint: the file named by ``last_checkpoint`` there) and is then evaluated on
 the full protocol (tools/analysis/eval_protocol.py: kNN k=20, τ 0.07 over the whole
 training split as bank and test split as queries, and the linear probe).
@@ -49,6 +52,19 @@ def load_zoo(path: str) -> Config:
         if not osp.isfile(osp.join(REPO_ROOT, row['config'])):
             raise SystemExit(f'{path}: row {row["name"]!r}: config {row["config"]} not found')
     return zoo
+
+
+def prepare_row(row: dict) -> None:
+    """Make the file a row's recipe needs (its ``prepare`` entry), once."""
+    prepare = row.get('prepare')
+    if not prepare or osp.exists(osp.join(REPO_ROOT, prepare['creates'])):
+        return
+    command = [sys.executable, *prepare['command']]
+    print(f"[zoo] {row['name']}: making {prepare['creates']}: {' '.join(command)}")
+    if subprocess.run(command, cwd=REPO_ROOT).returncode != 0 or not osp.exists(
+            osp.join(REPO_ROOT, prepare['creates'])):
+        raise SystemExit(f"row {row['name']!r}: its prepare command did not make "
+                         f"{prepare['creates']}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -105,9 +121,10 @@ def main(argv=None) -> dict:
                     results[run] = {key: value for key, value in
                                     record_of(row, seed, json.load(f)).items()
                                     if key in FIELDS}
-    jobs = [job(row, seed) for row in rows for seed in row['seeds']
-            if (args.seeds is None or seed in args.seeds)
-            and results.get(f"{row['name']}/seed{seed}", {}).get('status') != 'done']
+    pending = [(row, seed) for row in rows for seed in row['seeds']
+               if (args.seeds is None or seed in args.seeds)
+               and results.get(f"{row['name']}/seed{seed}", {}).get('status') != 'done']
+    jobs = [job(row, seed) for row, seed in pending]
 
     def save() -> list[str]:
         """Write the CSV (in the zoo's row order) and the report; returns their paths."""
@@ -134,6 +151,9 @@ def main(argv=None) -> dict:
                     break
 
     if not args.report_only:
+        for row in rows:
+            if any(pending_row is row for pending_row, _ in pending):
+                prepare_row(row)
         run_parallel(jobs, args.jobs, record)
     save()
     return results
