@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything (tools/setup_env.sh) with mmcv's compiled ops, then run the whole suite.
 # The ops are needed by mmdet's detectors, which the detection-transfer tests build; on a
-# machine without a cached ops wheel the set-up builds it once (about 17 min on 2 cores).
+# machine without a cached ops wheel the set-up builds it once (10 to 35 min on 2 cores).
 #   bash tools/run_tests.sh [pytest options...]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

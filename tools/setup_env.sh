@@ -5,7 +5,7 @@
 #   3. onedl-mmcv from a wheel built once and cached outside the clone ($MMSSL_CACHE_DIR,
 #      default ~/.cache/mmssl): without its compiled ops by default (mmssl, mmpretrain and
 #      the demo use none; a minute to build), with them when MMSSL_WITH_OPS=1 (mmdet's
-#      detectors, the test suite; about 17 min to build on 2 cores). An mmcv with ops
+#      detectors, the test suite; 10 to 35 min to build on 2 cores). An mmcv with ops
 #      already in the venv is kept;
 #   4. mmssl itself (pip install -e .) with the rest of the pinned stack and test tools.
 # tools/install/setup_plan.py decides steps 1 and 3. A second run takes seconds.
