@@ -57,12 +57,12 @@ def load_zoo(path: str) -> Config:
 def prepare_row(row: dict) -> None:
     """Make the file a row's recipe needs (its ``prepare`` entry), once."""
     prepare = row.get('prepare')
-    if not prepare or osp.exists(osp.join(REPO_ROOT, prepare['creates'])):
+    target = prepare and osp.join(REPO_ROOT, prepare['creates'])
+    if not prepare or osp.exists(target):
         return
     command = [sys.executable, *prepare['command']]
     print(f"[zoo] {row['name']}: making {prepare['creates']}: {' '.join(command)}")
-    if subprocess.run(command, cwd=REPO_ROOT).returncode != 0 or not osp.exists(
-            osp.join(REPO_ROOT, prepare['creates'])):
+    if subprocess.run(command, cwd=REPO_ROOT).returncode != 0 or not osp.exists(target):
         raise SystemExit(f"row {row['name']!r}: its prepare command did not make "
                          f"{prepare['creates']}")
 
@@ -151,9 +151,8 @@ def main(argv=None) -> dict:
                     break
 
     if not args.report_only:
-        for row in rows:
-            if any(pending_row is row for pending_row, _ in pending):
-                prepare_row(row)
+        for row in {row['name']: row for row, _ in pending}.values():
+            prepare_row(row)
         run_parallel(jobs, args.jobs, record)
     save()
     return results
